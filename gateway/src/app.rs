@@ -1,0 +1,337 @@
+//! The application side of PEP 3333: the [`App`] trait and `start_response`.
+
+use std::fmt;
+use std::io;
+
+use crate::{Body, Environ, HeaderError, Headers};
+
+/// What an app (or a body chunk) fails with: any error, as Python apps raise any exception.
+///
+/// The handler logs it to `wsgi.errors` and answers 500 if nothing was sent yet.
+pub type AppError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A WSGI application: called with the environ and `start_response`, it returns the body.
+///
+/// Every `Fn(&mut Environ, &mut StartResponse) -> Result<Body, AppError>` that is
+/// `Send + Sync` is an app; [`app_fn`] helps the compiler infer a closure's signature.
+///
+/// ```
+/// use gateway::{App, AppError, Body, Environ, StartResponse};
+///
+/// struct Hello;
+///
+/// impl App for Hello {
+///     fn call(&self, _env: &mut Environ, sr: &mut StartResponse<'_>) -> Result<Body, AppError> {
+///         sr.start("200 OK", [("Content-Type", "text/plain")])?;
+///         Ok(Body::from("Hello World"))
+///     }
+/// }
+///
+/// let response = gateway::test::run_app(&Hello, gateway::test::EnvironBuilder::new().build());
+/// assert_eq!(response.body, b"Hello World");
+/// ```
+pub trait App: Send + Sync {
+    /// Handles one request.
+    fn call(
+        &self,
+        environ: &mut Environ,
+        start_response: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError>;
+}
+
+impl<F> App for F
+where
+    F: Fn(&mut Environ, &mut StartResponse<'_>) -> Result<Body, AppError> + Send + Sync,
+{
+    fn call(
+        &self,
+        environ: &mut Environ,
+        start_response: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError> {
+        self(environ, start_response)
+    }
+}
+
+/// Gives a closure the exact signature of an [`App`], so its argument types need no annotation.
+///
+/// ```
+/// use gateway::{app_fn, Body};
+///
+/// let app = app_fn(|env, sr| {
+///     let method = env.get("REQUEST_METHOD").unwrap_or("GET").to_owned();
+///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+///     Ok(Body::from(method))
+/// });
+/// let response = gateway::test::run_app(&app, gateway::test::EnvironBuilder::new().build());
+/// assert_eq!(response.body, b"GET");
+/// ```
+pub fn app_fn<F>(f: F) -> F
+where
+    F: Fn(&mut Environ, &mut StartResponse<'_>) -> Result<Body, AppError> + Send + Sync,
+{
+    f
+}
+
+/// The server side of `start_response` and `write()`: implemented by the protocol engine
+/// ([`handlers::BaseHandler`](crate::handlers::BaseHandler)) and by middleware that wants to
+/// see or change what an app sends.
+pub trait ResponseSink {
+    /// PEP 3333 `start_response(status, headers, exc_info)`.
+    ///
+    /// `headers` arrives already converted; a conversion error is reported in the order the
+    /// reference checks things (after the "headers already set" and exc_info rules).
+    fn start_response(
+        &mut self,
+        status: &str,
+        headers: Result<Headers, HeaderError>,
+        exc_info: Option<AppError>,
+    ) -> Result<(), AppError>;
+
+    /// PEP 3333 `write(data)`: sends the headers if they are not out yet, then `data`.
+    fn write(&mut self, data: &[u8]) -> Result<(), AppError>;
+}
+
+/// The `start_response` callable an [`App`] receives.
+///
+/// ```
+/// use gateway::{app_fn, Body};
+/// use gateway::test::{run_app, EnvironBuilder};
+///
+/// // The write() callable: output before (or instead of) a returned body.
+/// let app = app_fn(|_env, sr| {
+///     let mut write = sr.start("200 OK", [("Content-Type", "text/plain")])?;
+///     write.write(b"streamed ")?;
+///     Ok(Body::from("then returned"))
+/// });
+/// let response = run_app(&app, EnvironBuilder::new().build());
+/// assert_eq!(response.body, b"streamed then returned");
+///
+/// // exc_info: an error page can replace headers that were not sent yet.
+/// let app = app_fn(|_env, sr| {
+///     sr.start("200 OK", [("Content-Type", "text/html")])?;
+///     let failure: gateway::AppError = "database down".into();
+///     sr.start_response("503 Service Unavailable", [("Content-Type", "text/plain")], Some(failure))?;
+///     Ok(Body::from("try later"))
+/// });
+/// let response = run_app(&app, EnvironBuilder::new().build());
+/// assert_eq!(response.status, "503 Service Unavailable");
+/// ```
+pub struct StartResponse<'a> {
+    sink: &'a mut dyn ResponseSink,
+}
+
+impl<'a> StartResponse<'a> {
+    /// Wraps the server side of the conversation.
+    pub fn new(sink: &'a mut dyn ResponseSink) -> Self {
+        StartResponse { sink }
+    }
+
+    /// `start_response(status, headers, exc_info)`, with PEP 3333 semantics:
+    ///
+    /// - without `exc_info`, a second call is an error ("headers already set");
+    /// - with `exc_info` before the headers were sent, the new status and headers replace the
+    ///   old ones; after they were sent, the error comes straight back (`Err(exc_info)`) for the
+    ///   app to propagate with `?`, as Python re-raises it;
+    /// - the status must be three digits, a space and a reason, without control characters;
+    ///   header names and values must not hold control characters; hop-by-hop headers
+    ///   (`Connection`, `Transfer-Encoding`, ...) belong to the server and are refused.
+    ///
+    /// Returns the `write()` callable.
+    pub fn start_response<I, K, V>(
+        &mut self,
+        status: &str,
+        headers: I,
+        exc_info: Option<AppError>,
+    ) -> Result<Write<'_, 'a>, AppError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let headers = Headers::from_pairs(headers);
+        self.sink.start_response(status, headers, exc_info)?;
+        Ok(Write {
+            start_response: self,
+        })
+    }
+
+    /// `start_response(status, headers)` without `exc_info`.
+    pub fn start<I, K, V>(&mut self, status: &str, headers: I) -> Result<Write<'_, 'a>, AppError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.start_response(status, headers, None)
+    }
+
+    /// `start_response` with a ready-made [`Headers`].
+    pub fn start_with_headers(
+        &mut self,
+        status: &str,
+        headers: Headers,
+        exc_info: Option<AppError>,
+    ) -> Result<Write<'_, 'a>, AppError> {
+        self.sink.start_response(status, Ok(headers), exc_info)?;
+        Ok(Write {
+            start_response: self,
+        })
+    }
+
+    /// The `write()` callable: sends `data` at once (headers first if they are not out yet).
+    /// An error if `start_response` has not been called.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
+        self.sink.write(data)
+    }
+}
+
+impl fmt::Debug for StartResponse<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StartResponse { .. }")
+    }
+}
+
+/// The `write()` callable returned by [`StartResponse::start_response`]. It is also an
+/// [`io::Write`], so `write!` works.
+pub struct Write<'s, 'a> {
+    start_response: &'s mut StartResponse<'a>,
+}
+
+impl Write<'_, '_> {
+    /// Sends `data` to the client now.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
+        self.start_response.write(data)
+    }
+}
+
+impl io::Write for Write<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.start_response
+            .write(buf)
+            .map(|()| buf.len())
+            .map_err(io::Error::other)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Write<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Write { .. }")
+    }
+}
+
+/// Checks a status line as `start_response` does, in release builds too: no control
+/// characters, at least 4 characters, three ASCII digits, then a space (the reason phrase is
+/// free, even empty). Returns the status code.
+///
+/// ```
+/// use gateway::validate_status;
+///
+/// assert_eq!(validate_status("404 Not Found"), Ok(404));
+/// assert!(validate_status("200").is_err());
+/// assert!(validate_status("2000 OK").is_err());
+/// assert!(validate_status("200 OK\r\nX: y").is_err());
+/// ```
+pub fn validate_status(status: &str) -> Result<u16, StartResponseError> {
+    let invalid = |reason| StartResponseError::InvalidStatus {
+        status: status.to_owned(),
+        reason,
+    };
+    if status.chars().any(|c| c.is_ascii_control()) {
+        return Err(invalid("control characters are not allowed in a status"));
+    }
+    if status.chars().any(|c| u32::from(c) > 0xFF) {
+        return Err(invalid("a status must be latin-1 text"));
+    }
+    let bytes = status.as_bytes();
+    if status.chars().count() < 4 {
+        return Err(invalid("a status must be at least 4 characters"));
+    }
+    if !bytes[..3].iter().all(u8::is_ascii_digit) {
+        return Err(invalid("a status must begin with a 3-digit code"));
+    }
+    if bytes[3] != b' ' {
+        return Err(invalid("a status must have a space after the code"));
+    }
+    Ok(u16::from(bytes[0] - b'0') * 100
+        + u16::from(bytes[1] - b'0') * 10
+        + u16::from(bytes[2] - b'0'))
+}
+
+/// How an app misused `start_response`, `write()` or its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StartResponseError {
+    /// `start_response` was called a second time without `exc_info`.
+    HeadersAlreadySet {
+        /// The status set by the first call.
+        status: String,
+    },
+    /// The status string is malformed.
+    InvalidStatus {
+        /// The offending status.
+        status: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A header name or value cannot go on the wire.
+    InvalidHeader(HeaderError),
+    /// The app set a hop-by-hop header, which only the server may set.
+    HopByHop {
+        /// The header name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// `write()` was called before `start_response`.
+    WriteBeforeStartResponse,
+    /// The body yielded a chunk before `start_response` was called.
+    BodyBeforeStartResponse,
+}
+
+impl fmt::Display for StartResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartResponseError::HeadersAlreadySet { status } => write!(
+                f,
+                "headers already set (status {status:?}): call start_response once, or pass \
+                 exc_info to replace the headers from an error handler"
+            ),
+            StartResponseError::InvalidStatus { status, reason } => write!(
+                f,
+                "invalid status {status:?}: {reason}; write it like \"200 OK\""
+            ),
+            StartResponseError::InvalidHeader(e) => e.fmt(f),
+            StartResponseError::HopByHop { name, value } => write!(
+                f,
+                "hop-by-hop header {name:?} (value {value:?}) not allowed: connection \
+                 management belongs to the server, remove it from the app's headers"
+            ),
+            StartResponseError::WriteBeforeStartResponse => f.write_str(
+                "write() before start_response(): call start_response first, it returns write()",
+            ),
+            StartResponseError::BodyBeforeStartResponse => f.write_str(
+                "the app returned a body but never called start_response: call it before \
+                 returning (or before the first chunk is produced)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StartResponseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartResponseError::InvalidHeader(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<HeaderError> for StartResponseError {
+    fn from(e: HeaderError) -> Self {
+        StartResponseError::InvalidHeader(e)
+    }
+}

@@ -1,0 +1,533 @@
+//! The PEP 3333 environ: CGI variables as strings, `wsgi.*` entries as typed fields.
+
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::{self, BufRead, Read, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::latin1;
+
+/// The request environment handed to every [`App`](crate::App).
+///
+/// CGI and HTTP variables (`REQUEST_METHOD`, `PATH_INFO`, `HTTP_HOST`, ...) are strings with
+/// map-like access, iterated in sorted key order. Their values are PEP 3333 "bytes in unicode":
+/// a server decodes request bytes as latin-1, so every character stands for one byte;
+/// [`get_bytes`](Environ::get_bytes) and [`get_utf8`](Environ::get_utf8) get the bytes or the
+/// UTF-8 text back.
+///
+/// The `wsgi.*` entries are typed fields: [`version`](Environ::version),
+/// [`url_scheme`](Environ::url_scheme), [`input`](Environ::input),
+/// [`errors`](Environ::errors), [`multithread`](Environ::multithread),
+/// [`multiprocess`](Environ::multiprocess), [`run_once`](Environ::run_once),
+/// [`file_wrapper`](Environ::file_wrapper) and
+/// [`input_terminated`](Environ::input_terminated). Server- or middleware-specific values
+/// travel by type in [`extensions`](Environ::extensions).
+///
+/// ```
+/// use gateway::Environ;
+///
+/// let mut env = Environ::new();
+/// env.insert("REQUEST_METHOD", "GET");
+/// env.insert("PATH_INFO", "/caf\u{c3}\u{a9}"); // the bytes b"/caf\xc3\xa9", as latin-1
+/// assert_eq!(env.get("REQUEST_METHOD"), Some("GET"));
+/// assert_eq!(env.get_utf8("PATH_INFO").unwrap().unwrap(), "/café");
+/// assert_eq!(env.url_scheme(), "http");
+/// assert_eq!(env.keys().collect::<Vec<_>>(), ["PATH_INFO", "REQUEST_METHOD"]);
+/// ```
+pub struct Environ {
+    vars: BTreeMap<String, String>,
+    url_scheme: Option<String>,
+    input: Input,
+    errors: ErrorStream,
+    multithread: bool,
+    multiprocess: bool,
+    run_once: bool,
+    file_wrapper: bool,
+    input_terminated: bool,
+    extensions: Extensions,
+}
+
+impl Environ {
+    /// The `wsgi.version` every environ carries.
+    pub const VERSION: (u32, u32) = (1, 0);
+
+    /// An empty environ: no CGI variables, no url scheme set (it reads as `"http"`), an empty
+    /// input, errors discarded, every flag false.
+    pub fn new() -> Self {
+        Environ {
+            vars: BTreeMap::new(),
+            url_scheme: None,
+            input: Input::empty(),
+            errors: ErrorStream::sink(),
+            multithread: false,
+            multiprocess: false,
+            run_once: false,
+            file_wrapper: false,
+            input_terminated: false,
+            extensions: Extensions::new(),
+        }
+    }
+
+    /// The value of a CGI/HTTP variable.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(String::as_str)
+    }
+
+    /// Sets a CGI/HTTP variable, returning the previous value.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
+        self.vars.insert(key.into(), value.into())
+    }
+
+    /// Removes a CGI/HTTP variable, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.vars.remove(key)
+    }
+
+    /// True when the variable is present (even with an empty value).
+    pub fn contains(&self, key: &str) -> bool {
+        self.vars.contains_key(key)
+    }
+
+    /// Sets a variable only if absent (like Python's `dict.setdefault`), returning its value.
+    pub fn set_default(&mut self, key: &str, value: impl Into<String>) -> &str {
+        self.vars
+            .entry(key.to_owned())
+            .or_insert_with(|| value.into())
+            .as_str()
+    }
+
+    /// The variables in sorted key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The variable names in sorted order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.vars.keys().map(String::as_str)
+    }
+
+    /// How many CGI/HTTP variables are set (the typed `wsgi.*` fields are not counted).
+    pub fn len(&self) -> usize {
+        self.vars.len()
+    }
+
+    /// True when no CGI/HTTP variable is set.
+    pub fn is_empty(&self) -> bool {
+        self.vars.is_empty()
+    }
+
+    /// The bytes a variable stands for (its latin-1 encoding).
+    ///
+    /// `Some(Err(_))` means the value holds a character above U+00FF, which a server never
+    /// produces but an app or middleware might have inserted.
+    pub fn get_bytes(&self, key: &str) -> Option<Result<Vec<u8>, latin1::NotLatin1>> {
+        self.get(key).map(latin1::encode)
+    }
+
+    /// A variable's bytes decoded as UTF-8: the text the client meant.
+    pub fn get_utf8(&self, key: &str) -> Option<Result<String, latin1::Utf8Error>> {
+        self.get(key).map(latin1::to_utf8)
+    }
+
+    /// Sets a variable from raw bytes, decoding them as latin-1.
+    pub fn insert_bytes(&mut self, key: impl Into<String>, value: &[u8]) -> Option<String> {
+        self.insert(key, latin1::decode(value))
+    }
+
+    /// `wsgi.version`: always `(1, 0)`.
+    pub fn version(&self) -> (u32, u32) {
+        Self::VERSION
+    }
+
+    /// `wsgi.url_scheme`: `"http"` unless set otherwise.
+    pub fn url_scheme(&self) -> &str {
+        self.url_scheme.as_deref().unwrap_or("http")
+    }
+
+    /// True when `wsgi.url_scheme` was set explicitly (rather than defaulting to `"http"`).
+    pub fn has_url_scheme(&self) -> bool {
+        self.url_scheme.is_some()
+    }
+
+    /// Sets `wsgi.url_scheme`.
+    pub fn set_url_scheme(&mut self, scheme: impl Into<String>) {
+        self.url_scheme = Some(scheme.into());
+    }
+
+    /// `wsgi.input`: the request body stream.
+    pub fn input(&mut self) -> &mut Input {
+        &mut self.input
+    }
+
+    /// Replaces `wsgi.input`, returning the old stream.
+    pub fn set_input(&mut self, input: Input) -> Input {
+        std::mem::replace(&mut self.input, input)
+    }
+
+    /// `wsgi.errors`: where the app writes diagnostics.
+    pub fn errors(&mut self) -> &mut ErrorStream {
+        &mut self.errors
+    }
+
+    /// Replaces `wsgi.errors`, returning the old stream.
+    pub fn set_errors(&mut self, errors: ErrorStream) -> ErrorStream {
+        std::mem::replace(&mut self.errors, errors)
+    }
+
+    /// `wsgi.multithread`: the app may be called concurrently from other threads.
+    pub fn multithread(&self) -> bool {
+        self.multithread
+    }
+
+    /// Sets `wsgi.multithread`.
+    pub fn set_multithread(&mut self, value: bool) {
+        self.multithread = value;
+    }
+
+    /// `wsgi.multiprocess`: other processes may run the same app.
+    pub fn multiprocess(&self) -> bool {
+        self.multiprocess
+    }
+
+    /// Sets `wsgi.multiprocess`.
+    pub fn set_multiprocess(&mut self, value: bool) {
+        self.multiprocess = value;
+    }
+
+    /// `wsgi.run_once`: the process serves this one request (CGI).
+    pub fn run_once(&self) -> bool {
+        self.run_once
+    }
+
+    /// Sets `wsgi.run_once`.
+    pub fn set_run_once(&mut self, value: bool) {
+        self.run_once = value;
+    }
+
+    /// `wsgi.file_wrapper` support: the server recognises a
+    /// [`FileWrapper`](crate::util::FileWrapper) body and may send it with a faster path.
+    pub fn file_wrapper(&self) -> bool {
+        self.file_wrapper
+    }
+
+    /// Sets `wsgi.file_wrapper` support.
+    pub fn set_file_wrapper(&mut self, value: bool) {
+        self.file_wrapper = value;
+    }
+
+    /// `wsgi.input_terminated`: reading `wsgi.input` to the end is safe even without a
+    /// `CONTENT_LENGTH` (the server decoded a chunked body or limits the stream).
+    pub fn input_terminated(&self) -> bool {
+        self.input_terminated
+    }
+
+    /// Sets `wsgi.input_terminated`.
+    pub fn set_input_terminated(&mut self, value: bool) {
+        self.input_terminated = value;
+    }
+
+    /// Values carried by type for servers and middleware (routing arguments, for example).
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// Mutable access to the [`extensions`](Environ::extensions).
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.extensions
+    }
+}
+
+impl Default for Environ {
+    fn default() -> Self {
+        Environ::new()
+    }
+}
+
+impl fmt::Debug for Environ {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        map.entries(self.vars.iter());
+        map.entry(&"wsgi.version", &Self::VERSION)
+            .entry(&"wsgi.url_scheme", &self.url_scheme())
+            .entry(&"wsgi.multithread", &self.multithread)
+            .entry(&"wsgi.multiprocess", &self.multiprocess)
+            .entry(&"wsgi.run_once", &self.run_once)
+            .entry(&"wsgi.file_wrapper", &self.file_wrapper)
+            .entry(&"wsgi.input_terminated", &self.input_terminated);
+        map.finish()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Environ {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut env = Environ::new();
+        env.extend(iter);
+        env
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Environ {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+/// `wsgi.input`: the request body as a buffered byte stream.
+///
+/// It implements [`Read`] and [`BufRead`], which cover PEP 3333's `read(size)`, `readline()`,
+/// `readlines()` and iteration. A server hands over a stream that never reads past the body.
+///
+/// ```
+/// use std::io::{BufRead, Read};
+/// use gateway::Input;
+///
+/// let mut input = Input::from_bytes(b"line one\nline two\n".to_vec());
+/// let mut first = String::new();
+/// input.read_line(&mut first).unwrap();
+/// assert_eq!(first, "line one\n");
+/// let mut rest = Vec::new();
+/// input.read_to_end(&mut rest).unwrap();
+/// assert_eq!(rest, b"line two\n");
+/// ```
+pub struct Input {
+    inner: Box<dyn BufRead + Send>,
+}
+
+impl Input {
+    /// Wraps any buffered reader.
+    pub fn new(reader: impl BufRead + Send + 'static) -> Self {
+        Input {
+            inner: Box::new(reader),
+        }
+    }
+
+    /// A stream with no bytes.
+    pub fn empty() -> Self {
+        Input::new(io::empty())
+    }
+
+    /// A stream over bytes in memory.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        Input::new(io::Cursor::new(bytes.into()))
+    }
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl BufRead for Input {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.inner.consume(amt)
+    }
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Input { .. }")
+    }
+}
+
+/// `wsgi.errors`: a byte stream for diagnostics (the process's stderr, a log, a test buffer).
+///
+/// Cloning is cheap and every clone writes to the same destination, so a handler can give the
+/// app one and keep one for its own error log.
+///
+/// ```
+/// use std::io::Write;
+/// use gateway::{ErrorStream, SharedBuffer};
+///
+/// let buffer = SharedBuffer::new();
+/// let mut errors = ErrorStream::new(buffer.clone());
+/// writeln!(errors.clone(), "something odd").unwrap();
+/// assert_eq!(buffer.to_string_lossy(), "something odd\n");
+/// ```
+#[derive(Clone)]
+pub struct ErrorStream {
+    inner: Arc<Mutex<dyn Write + Send>>,
+}
+
+impl ErrorStream {
+    /// Wraps any writer.
+    pub fn new(writer: impl Write + Send + 'static) -> Self {
+        ErrorStream {
+            inner: Arc::new(Mutex::new(writer)),
+        }
+    }
+
+    /// The process's standard error.
+    pub fn stderr() -> Self {
+        ErrorStream::new(io::stderr())
+    }
+
+    /// A stream that discards everything.
+    pub fn sink() -> Self {
+        ErrorStream::new(io::sink())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, dyn Write + Send + 'static> {
+        // A writer poisoned by a panic elsewhere is still a fine place for diagnostics.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Write for ErrorStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.lock().write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.lock().write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.lock().flush()
+    }
+}
+
+impl fmt::Debug for ErrorStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ErrorStream { .. }")
+    }
+}
+
+/// A cloneable in-memory byte buffer: every clone writes to, and reads from, the same bytes.
+///
+/// Useful as `wsgi.errors` or a handler's output in tests.
+///
+/// ```
+/// use std::io::Write;
+/// use gateway::SharedBuffer;
+///
+/// let buffer = SharedBuffer::new();
+/// let mut writer = buffer.clone();
+/// writer.write_all(b"hi").unwrap();
+/// assert_eq!(buffer.contents(), b"hi");
+/// ```
+#[derive(Clone, Default)]
+pub struct SharedBuffer {
+    bytes: Arc<Mutex<Vec<u8>>>,
+}
+
+impl SharedBuffer {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        SharedBuffer::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
+        // A writer that panicked mid-write leaves bytes that are still worth reading.
+        self.bytes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy of the bytes written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.lock().clone()
+    }
+
+    /// The bytes written so far, as UTF-8 with invalid sequences replaced.
+    pub fn to_string_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.lock()).into_owned()
+    }
+
+    /// Takes the bytes out, leaving the buffer empty.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.lock())
+    }
+}
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for SharedBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedBuffer")
+            .field("len", &self.lock().len())
+            .finish()
+    }
+}
+
+/// A map from type to value: the environ's slot for server- or middleware-specific entries.
+///
+/// ```
+/// use gateway::Extensions;
+///
+/// #[derive(Debug, PartialEq)]
+/// struct RouteArgs(Vec<(String, String)>);
+///
+/// let mut ext = Extensions::new();
+/// ext.insert(RouteArgs(vec![("id".into(), "7".into())]));
+/// assert_eq!(ext.get::<RouteArgs>().unwrap().0[0].1, "7");
+/// assert!(ext.remove::<RouteArgs>().is_some());
+/// assert!(ext.get::<RouteArgs>().is_none());
+/// ```
+#[derive(Default)]
+pub struct Extensions {
+    map: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+}
+
+impl Extensions {
+    /// An empty map.
+    pub fn new() -> Self {
+        Extensions::default()
+    }
+
+    /// Stores a value, returning the previous value of the same type.
+    pub fn insert<T: Any + Send + Sync>(&mut self, value: T) -> Option<T> {
+        self.map
+            .insert(TypeId::of::<T>(), Box::new(value))
+            .and_then(|old| old.downcast().ok().map(|b| *b))
+    }
+
+    /// The value of type `T`, if any.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.map.get(&TypeId::of::<T>())?.downcast_ref()
+    }
+
+    /// Mutable access to the value of type `T`, if any.
+    pub fn get_mut<T: Any + Send + Sync>(&mut self) -> Option<&mut T> {
+        self.map.get_mut(&TypeId::of::<T>())?.downcast_mut()
+    }
+
+    /// Removes and returns the value of type `T`.
+    pub fn remove<T: Any + Send + Sync>(&mut self) -> Option<T> {
+        self.map
+            .remove(&TypeId::of::<T>())
+            .and_then(|old| old.downcast().ok().map(|b| *b))
+    }
+
+    /// How many values are stored.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+impl fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Extensions")
+            .field("len", &self.map.len())
+            .finish()
+    }
+}

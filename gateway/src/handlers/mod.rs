@@ -1,0 +1,577 @@
+//! `wsgiref.handlers`: the one PEP 3333 protocol engine, shared by CGI and the HTTP server.
+//!
+//! [`BaseHandler`] drives an [`App`] through a request: it builds the environ, calls the app
+//! with `start_response`, sends the status and headers with the first non-empty body chunk
+//! (or at the end), adds `Content-Length` to a single-chunk body, turns an error or a panic
+//! into a logged traceback and a 500 page (if nothing was sent yet), and closes the body on
+//! every path. Transports implement a handful of I/O hooks ([`SimpleHandler`] over any
+//! streams, [`BaseCgiHandler`], [`CgiHandler`], [`IisCgiHandler`]; the HTTP server adds its
+//! HTTP/1.1 framing through the same hooks).
+//!
+//! Deliberate differences from the reference:
+//! - the process environment is **not** copied into request environs ([`BaseHandler::os_environ`]
+//!   is empty by default; the CGI handlers never used it);
+//! - headers go out with the first *non-empty* chunk, as PEP 3333 asks (the reference also
+//!   sends them on an empty one);
+//! - response headers are validated in every build, including hop-by-hop names;
+//! - a status must start with three ASCII digits (the reference accepts any Unicode digit).
+//!
+//! ```
+//! use gateway::handlers::{BaseHandler, SimpleHandler};
+//! use gateway::{app_fn, Body, ErrorStream, Input};
+//!
+//! let app = app_fn(|_env, sr| {
+//!     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+//!     Ok(Body::from("hi"))
+//! });
+//! let mut handler = SimpleHandler::new(
+//!     Input::empty(),
+//!     Vec::new(),
+//!     ErrorStream::sink(),
+//!     [("SERVER_PROTOCOL", "HTTP/1.0"), ("REQUEST_METHOD", "GET")],
+//! );
+//! handler.run(&app);
+//! let out = String::from_utf8(handler.into_stdout()).unwrap();
+//! assert!(out.starts_with("HTTP/1.0 200 OK\r\nDate: "));
+//! assert!(out.ends_with("\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"));
+//! ```
+
+mod cgi;
+mod date;
+mod failure;
+mod simple;
+
+use std::io;
+
+use crate::util::{FileWrapper, guess_scheme, is_hop_by_hop};
+use crate::{
+    App, AppError, Body, Environ, ErrorStream, HeaderError, Headers, Input, ResponseSink,
+    StartResponse, StartResponseError, validate_status,
+};
+
+pub use cgi::{CgiHandler, IisCgiHandler, iis_path_info_fix, read_environ, read_environ_from};
+pub use date::format_date_time;
+pub use failure::Failure;
+pub use simple::{BaseCgiHandler, SimpleHandler};
+
+pub(crate) use date::http_date_now;
+pub(crate) use failure::{catch, is_disconnect_kind};
+
+/// The default `error_status`.
+pub const ERROR_STATUS: &str = "500 Internal Server Error";
+/// The default `error_body` (59 bytes, two spaces after the first period, as in the reference).
+pub const ERROR_BODY: &[u8] = b"A server error occurred.  Please contact the administrator.";
+
+/// The per-request state of a [`BaseHandler`] (the reference's `status`, `headers`,
+/// `headers_sent`, `bytes_sent` and the length of `result`).
+#[derive(Debug, Default)]
+pub struct HandlerState {
+    /// The status given to `start_response`.
+    pub status: Option<String>,
+    /// Its three-digit code (0 until `start_response`).
+    pub status_code: u16,
+    /// The headers given to `start_response` (the handler adds to them).
+    pub headers: Option<Headers>,
+    /// True once the status and headers were written.
+    pub headers_sent: bool,
+    /// Body bytes sent so far.
+    pub bytes_sent: u64,
+    /// `len(result)`: the body's chunk count while it is being sent, when known.
+    pub result_len: Option<usize>,
+    /// False for an HTTP/0.9 client (no status line or headers in origin mode).
+    pub client_is_modern: bool,
+    /// True once a write failed because the client went away.
+    pub client_gone: bool,
+}
+
+impl HandlerState {
+    /// Clears everything for the next request (the reference's `close()` reset).
+    pub fn reset(&mut self) {
+        *self = HandlerState::default();
+    }
+}
+
+/// How a [`BaseHandler::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// A whole response was sent (the app's, or the error page after a logged failure).
+    Complete,
+    /// The app failed after output had started: the failure was logged and the response is
+    /// cut short, so the transport must close the connection.
+    Truncated,
+    /// The client went away; nothing was logged.
+    ClientGone,
+}
+
+/// What [`BaseHandler::run`] hands back: how it ended, and the environ (with `wsgi.input`,
+/// so a server can drain what the app left unread).
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// How the request ended.
+    pub outcome: Outcome,
+    /// The request's environ after the app ran.
+    pub environ: Environ,
+}
+
+/// The PEP 3333 protocol engine (`wsgiref.handlers.BaseHandler`).
+///
+/// Implement the required I/O hooks and keep a [`HandlerState`]; every other hook has the
+/// reference's default and can be overridden. [`run`](BaseHandler::run) is the one method a
+/// transport calls.
+///
+/// | reference | here |
+/// |---|---|
+/// | `_write`, `_flush` | [`write_raw`](BaseHandler::write_raw), [`flush_raw`](BaseHandler::flush_raw) |
+/// | `get_stdin`, `get_stderr`, `add_cgi_vars` | same names |
+/// | `wsgi_multithread`, `wsgi_multiprocess`, `wsgi_run_once` | same names |
+/// | `os_environ`, `server_software`, `get_scheme`, `setup_environ` | same names |
+/// | `log_exception`, `traceback_limit`, `error_output` | same names |
+/// | `error_status`, `error_headers`, `error_body` | same names |
+/// | `wsgi_file_wrapper`, `sendfile`, `origin_server`, `http_version` | same names |
+/// | `cleanup_headers`, `send_preamble`, `send_headers`, `finish_content`, `close` | same names |
+pub trait BaseHandler {
+    // ---- state -------------------------------------------------------------------------
+
+    /// The per-request state.
+    fn state(&self) -> &HandlerState;
+    /// The per-request state, mutable.
+    fn state_mut(&mut self) -> &mut HandlerState;
+
+    // ---- required I/O hooks ---------------------------------------------------------------
+
+    /// `_write(data)`: buffer or send bytes to the client, all of them.
+    fn write_raw(&mut self, data: &[u8]) -> io::Result<()>;
+    /// `_flush()`: push buffered bytes to the client.
+    fn flush_raw(&mut self) -> io::Result<()>;
+    /// `get_stdin()`: the request body stream for `wsgi.input`.
+    fn get_stdin(&mut self) -> Input;
+    /// `get_stderr()`: the stream for `wsgi.errors` and for the handler's own error log.
+    fn get_stderr(&mut self) -> ErrorStream;
+    /// `add_cgi_vars()`: put the request's CGI variables into the environ.
+    fn add_cgi_vars(&mut self, environ: &mut Environ);
+
+    // ---- overridable settings -------------------------------------------------------------
+
+    /// `wsgi.multithread` (reference default: true).
+    fn wsgi_multithread(&self) -> bool {
+        true
+    }
+    /// `wsgi.multiprocess` (reference default: true).
+    fn wsgi_multiprocess(&self) -> bool {
+        true
+    }
+    /// `wsgi.run_once` (reference default: false).
+    fn wsgi_run_once(&self) -> bool {
+        false
+    }
+    /// Variables copied into every environ before [`add_cgi_vars`](BaseHandler::add_cgi_vars).
+    /// Empty by default: unlike the reference, gateway never leaks the process environment
+    /// into requests.
+    fn os_environ(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// `server_software`: in origin mode, the `Server` header and `SERVER_SOFTWARE`.
+    fn server_software(&self) -> Option<&str> {
+        None
+    }
+    /// `get_scheme()`: the `wsgi.url_scheme` (from `HTTPS`, by [`guess_scheme`]).
+    fn get_scheme(&self, environ: &Environ) -> String {
+        guess_scheme(environ).to_owned()
+    }
+    /// `traceback_limit`: how many backtrace frames [`log_exception`](BaseHandler::log_exception)
+    /// writes (`None`: all; `Some(0)`: only the final message line).
+    fn traceback_limit(&self) -> Option<usize> {
+        None
+    }
+    /// `error_status`: the status of the error page.
+    fn error_status(&self) -> &str {
+        ERROR_STATUS
+    }
+    /// `error_headers`: the headers of the error page.
+    fn error_headers(&self) -> Vec<(String, String)> {
+        vec![("Content-Type".to_owned(), "text/plain".to_owned())]
+    }
+    /// `error_body`: the body of the error page (no internals, ever).
+    fn error_body(&self) -> &[u8] {
+        ERROR_BODY
+    }
+    /// `wsgi_file_wrapper`: whether `wsgi.file_wrapper` is offered and
+    /// [`sendfile`](BaseHandler::sendfile) is tried for [`FileWrapper`] bodies.
+    fn wsgi_file_wrapper(&self) -> bool {
+        true
+    }
+    /// `origin_server`: true for an HTTP server (status line, `Date`, `Server`), false for a
+    /// CGI-style gateway (`Status:` header).
+    fn origin_server(&self) -> bool {
+        true
+    }
+    /// `http_version`: the version written in the status line.
+    fn http_version(&self) -> &str {
+        "1.0"
+    }
+
+    // ---- overridable steps ------------------------------------------------------------------
+
+    /// `setup_environ()`: `os_environ`, then `add_cgi_vars`, then the `wsgi.*` entries.
+    fn setup_environ(&mut self) -> Environ {
+        let mut environ = Environ::new();
+        environ.extend(self.os_environ());
+        self.add_cgi_vars(&mut environ);
+        let stdin = self.get_stdin();
+        environ.set_input(stdin);
+        let stderr = self.get_stderr();
+        environ.set_errors(stderr);
+        let scheme = self.get_scheme(&environ);
+        environ.set_url_scheme(scheme);
+        environ.set_run_once(self.wsgi_run_once());
+        environ.set_multithread(self.wsgi_multithread());
+        environ.set_multiprocess(self.wsgi_multiprocess());
+        environ.set_file_wrapper(self.wsgi_file_wrapper());
+        if self.origin_server()
+            && let Some(software) = self.server_software()
+        {
+            let software = software.to_owned();
+            environ.set_default("SERVER_SOFTWARE", software);
+        }
+        environ
+    }
+
+    /// `log_exception()`: writes the failure and its backtrace (limited by
+    /// [`traceback_limit`](BaseHandler::traceback_limit)) to [`get_stderr`](BaseHandler::get_stderr).
+    fn log_exception(&mut self, failure: &Failure) {
+        let limit = self.traceback_limit();
+        let mut stderr = self.get_stderr();
+        let mut report = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = failure.write_report(&mut report, limit);
+        let _ = io::Write::write_all(&mut stderr, &report);
+        let _ = io::Write::flush(&mut stderr);
+    }
+
+    /// `error_output()`: the error page. The default calls `start_response` with exc_info (so
+    /// it replaces whatever the app had set) with [`error_status`](BaseHandler::error_status)
+    /// and [`error_headers`](BaseHandler::error_headers), and returns
+    /// [`error_body`](BaseHandler::error_body).
+    fn error_output(&mut self, _environ: &mut Environ) -> Result<Body, AppError> {
+        let status = self.error_status().to_owned();
+        let headers = Headers::from_pairs(self.error_headers());
+        let body = self.error_body().to_vec();
+        self.handle_start_response(&status, headers, Some("error page".into()))?;
+        Ok(Body::once(body))
+    }
+
+    /// `sendfile()`: send a [`FileWrapper`] body directly and return `Ok(true)`, or return
+    /// `Ok(false)` to have it iterated. An override must send the headers itself
+    /// ([`send_headers`](BaseHandler::send_headers)) if they are not out yet.
+    fn sendfile(&mut self, _wrapper: &mut FileWrapper) -> io::Result<bool> {
+        Ok(false)
+    }
+
+    /// `cleanup_headers()`: adjusts the headers just before they are sent. The default adds
+    /// `Content-Length` when the body is a single known chunk
+    /// ([`set_content_length`](BaseHandler::set_content_length)).
+    fn cleanup_headers(&mut self) {
+        let has_length = self
+            .state()
+            .headers
+            .as_ref()
+            .is_some_and(|h| h.contains("Content-Length"));
+        if !has_length {
+            self.set_content_length();
+        }
+    }
+
+    /// `set_content_length()`: when the body has exactly one chunk, its length is the whole
+    /// body, so `Content-Length` is set to it.
+    fn set_content_length(&mut self) {
+        let state = self.state_mut();
+        if state.result_len == Some(1) {
+            let length = state.bytes_sent.to_string();
+            if let Some(headers) = state.headers.as_mut() {
+                // A decimal number is always a valid header value.
+                let _ = headers.set("Content-Length", length);
+            }
+        }
+    }
+
+    /// `send_preamble()`: in origin mode the status line, then `Date` and `Server` unless the
+    /// app set them; in CGI mode a `Status:` line. Appends to `out`.
+    fn send_preamble(&mut self, out: &mut Vec<u8>) {
+        let origin = self.origin_server();
+        let state = self.state();
+        let status = state.status.as_deref().unwrap_or(ERROR_STATUS);
+        let headers = state.headers.as_ref();
+        let has = |name: &str| headers.is_some_and(|h| h.contains(name));
+        if origin {
+            out.extend_from_slice(b"HTTP/");
+            out.extend_from_slice(self.http_version().as_bytes());
+            out.push(b' ');
+            push_latin1(status, out);
+            out.extend_from_slice(b"\r\n");
+            if !has("Date") {
+                out.extend_from_slice(b"Date: ");
+                out.extend_from_slice(http_date_now().as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            if let Some(software) = self.server_software()
+                && !has("Server")
+            {
+                out.extend_from_slice(b"Server: ");
+                push_latin1(software, out);
+                out.extend_from_slice(b"\r\n");
+            }
+        } else {
+            out.extend_from_slice(b"Status: ");
+            push_latin1(status, out);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// `send_headers()`: cleans up the headers, marks them sent and writes the preamble and
+    /// header block (nothing for an HTTP/0.9 client in origin mode).
+    fn send_headers(&mut self) -> io::Result<()> {
+        self.cleanup_headers();
+        self.state_mut().headers_sent = true;
+        if !self.origin_server() || self.state().client_is_modern {
+            let mut head = Vec::with_capacity(256);
+            self.send_preamble(&mut head);
+            if let Some(headers) = self.state().headers.as_ref() {
+                headers.write_to(&mut head);
+            } else {
+                head.extend_from_slice(b"\r\n");
+            }
+            self.write_raw(&head)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one body chunk after the headers. The default writes it as is; an HTTP/1.1
+    /// transport frames it (chunked) or drops it (HEAD).
+    fn write_body(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write_raw(data)
+    }
+
+    /// Ends the body after the last chunk (an HTTP/1.1 transport writes the last chunk here).
+    fn finish_body(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// `finish_content()`: if nothing was sent, send the headers with `Content-Length: 0`
+    /// (an app-supplied Content-Length, as for HEAD, is kept).
+    fn finish_content(&mut self) -> io::Result<()> {
+        if !self.state().headers_sent {
+            if let Some(headers) = self.state_mut().headers.as_mut() {
+                let _ = headers.setdefault("Content-Length", "0");
+            }
+            self.send_headers()?;
+        }
+        self.finish_body()?;
+        self.flush_raw()
+    }
+
+    /// `close()`: the request is over; resets the state. A server override logs the access
+    /// line here first.
+    fn close(&mut self) {
+        self.state_mut().reset();
+    }
+
+    // ---- the engine -------------------------------------------------------------------------
+
+    /// `run(app)`: runs one request through the app. Never panics because of the app, and never
+    /// returns the app's error: failures are logged and answered, disconnects end quietly.
+    fn run(&mut self, app: &dyn App) -> RunOutcome
+    where
+        Self: Sized,
+    {
+        self.state_mut().reset();
+        let mut environ = self.setup_environ();
+        self.state_mut().client_is_modern = !environ
+            .get("SERVER_PROTOCOL")
+            .is_some_and(|p| p.eq_ignore_ascii_case("HTTP/0.9"));
+        let called = catch(|| {
+            let mut sink = Sink(&mut *self);
+            let mut start_response = StartResponse::new(&mut sink);
+            app.call(&mut environ, &mut start_response)
+        });
+        let finished = match called {
+            Ok(Ok(body)) => self.finish_response(body),
+            Ok(Err(error)) => Err(Failure::Error(error)),
+            Err(panic) => Err(panic),
+        };
+        let outcome = match finished {
+            Ok(()) => Outcome::Complete,
+            Err(failure) => self.handle_error(failure, &mut environ),
+        };
+        RunOutcome { outcome, environ }
+    }
+
+    /// `finish_response()`: sends the body (or has [`sendfile`](BaseHandler::sendfile) send it),
+    /// then [`finish_content`](BaseHandler::finish_content); closes the body on every path and,
+    /// on success, the handler.
+    fn finish_response(&mut self, mut body: Body) -> Result<(), Failure>
+    where
+        Self: Sized,
+    {
+        self.state_mut().result_len = body.chunk_count();
+        let sent = catch(|| -> Result<(), AppError> {
+            let mut done = false;
+            if self.wsgi_file_wrapper()
+                && let Some(wrapper) = body.file_wrapper_mut()
+            {
+                if self.state().status.is_none() {
+                    return Err(StartResponseError::BodyBeforeStartResponse.into());
+                }
+                done = self.sendfile(wrapper).map_err(|e| self.io_failed(e))?;
+            }
+            if !done {
+                for chunk in body.by_ref() {
+                    let chunk = chunk?;
+                    if self.state().status.is_none() {
+                        return Err(StartResponseError::BodyBeforeStartResponse.into());
+                    }
+                    self.write_chunk(&chunk)?;
+                }
+            }
+            self.finish_content().map_err(|e| self.io_failed(e))?;
+            Ok(())
+        });
+        let closed = catch(|| body.close());
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(Failure::Error(error)),
+            Err(panic) => return Err(panic),
+        }
+        closed?;
+        self.close();
+        Ok(())
+    }
+
+    /// `write(data)`: the body of the `write()` callable and of body iteration. Headers go out
+    /// with the first non-empty chunk; every chunk is flushed, so streamed bodies stream.
+    fn write_chunk(&mut self, data: &[u8]) -> Result<(), AppError> {
+        if self.state().status.is_none() {
+            return Err(StartResponseError::WriteBeforeStartResponse.into());
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        if !self.state().headers_sent {
+            self.state_mut().bytes_sent = data.len() as u64;
+            self.send_headers().map_err(|e| self.io_failed(e))?;
+        } else {
+            self.state_mut().bytes_sent += data.len() as u64;
+        }
+        self.write_body(data).map_err(|e| self.io_failed(e))?;
+        self.flush_raw().map_err(|e| self.io_failed(e))
+    }
+
+    /// Records an I/O failure towards the client (marking a disconnect) and converts it.
+    fn io_failed(&mut self, error: io::Error) -> AppError {
+        if is_disconnect_kind(error.kind()) {
+            self.state_mut().client_gone = true;
+        }
+        Box::new(error)
+    }
+
+    /// `handle_error()`: logs the failure, then sends the error page if no header was sent,
+    /// or leaves the response cut short if one was. A disconnect ends quietly.
+    fn handle_error(&mut self, failure: Failure, environ: &mut Environ) -> Outcome
+    where
+        Self: Sized,
+    {
+        if self.state().client_gone || failure.is_disconnect() {
+            return Outcome::ClientGone;
+        }
+        self.log_exception(&failure);
+        if self.state().headers_sent {
+            return Outcome::Truncated;
+        }
+        // error_output is the handler's own code; a failure here is a bug in an override.
+        let page = catch(|| self.error_output(environ));
+        let page = match page {
+            Ok(Ok(body)) => body,
+            Ok(Err(error)) => return self.give_up(Failure::Error(error)),
+            Err(panic) => return self.give_up(panic),
+        };
+        match self.finish_response(page) {
+            Ok(()) => Outcome::Complete,
+            Err(failure) if self.state().client_gone || failure.is_disconnect() => {
+                Outcome::ClientGone
+            }
+            Err(failure) => self.give_up(failure),
+        }
+    }
+
+    /// The error page itself failed: log that too and close.
+    #[doc(hidden)]
+    fn give_up(&mut self, failure: Failure) -> Outcome {
+        self.log_exception(&failure);
+        self.close();
+        Outcome::Truncated
+    }
+
+    /// `start_response` as the engine implements it (see [`StartResponse::start_response`]).
+    fn handle_start_response(
+        &mut self,
+        status: &str,
+        headers: Result<Headers, HeaderError>,
+        exc_info: Option<AppError>,
+    ) -> Result<(), AppError> {
+        match exc_info {
+            Some(exc_info) => {
+                if self.state().headers_sent {
+                    // Re-raise: the app propagates its own error with `?`.
+                    return Err(exc_info);
+                }
+            }
+            None => {
+                if let Some(previous) = &self.state().status {
+                    return Err(StartResponseError::HeadersAlreadySet {
+                        status: previous.clone(),
+                    }
+                    .into());
+                }
+            }
+        }
+        let headers = headers.map_err(StartResponseError::InvalidHeader)?;
+        let code = validate_status(status)?;
+        if let Some((name, value)) = headers.iter().find(|(name, _)| is_hop_by_hop(name)) {
+            return Err(StartResponseError::HopByHop {
+                name: name.to_owned(),
+                value: value.to_owned(),
+            }
+            .into());
+        }
+        let state = self.state_mut();
+        state.status = Some(status.to_owned());
+        state.status_code = code;
+        state.headers = Some(headers);
+        Ok(())
+    }
+}
+
+fn push_latin1(s: &str, out: &mut Vec<u8>) {
+    if crate::latin1::encode_into(s, out).is_err() {
+        // Validated earlier; never emit a wrong byte.
+        out.push(b'?');
+    }
+}
+
+/// The bridge from [`StartResponse`] to the handler.
+struct Sink<'h, H: BaseHandler + ?Sized>(&'h mut H);
+
+impl<H: BaseHandler + ?Sized> ResponseSink for Sink<'_, H> {
+    fn start_response(
+        &mut self,
+        status: &str,
+        headers: Result<Headers, HeaderError>,
+        exc_info: Option<AppError>,
+    ) -> Result<(), AppError> {
+        self.0.handle_start_response(status, headers, exc_info)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
+        self.0.write_chunk(data)
+    }
+}

@@ -1,0 +1,438 @@
+//! `wsgiref.headers`: an ordered list of response headers with case-insensitive lookup.
+
+use std::fmt;
+
+use crate::latin1;
+
+/// Response headers: an ordered list of `(name, value)` pairs, duplicates allowed, looked up
+/// case-insensitively (`wsgiref.headers.Headers`).
+///
+/// Names and values are validated on the way in, in every build: a control character
+/// (U+0000..=U+001F or U+007F; TAB is allowed in values only) or a character above U+00FF
+/// is an error naming the header, so the wire form can never carry an injected line.
+///
+/// ```
+/// use gateway::Headers;
+///
+/// let mut h = Headers::new();
+/// h.set("Content-Type", "text/html")?;
+/// h.add_header("Content-Disposition", Some("attachment"), &[("filename", Some("bud.gif"))])?;
+/// h.append("Set-Cookie", "a=1")?;
+/// h.append("set-cookie", "b=2")?;
+/// assert_eq!(h.get("content-type"), Some("text/html"));
+/// assert_eq!(h.get_all("SET-COOKIE"), ["a=1", "b=2"]);
+/// assert_eq!(
+///     h.to_string(),
+///     "Content-Type: text/html\r\n\
+///      Content-Disposition: attachment; filename=\"bud.gif\"\r\n\
+///      Set-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n"
+/// );
+/// assert!(h.set("X-Evil", "a\r\nInjected: 1").is_err());
+/// # Ok::<(), gateway::HeaderError>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    list: Vec<(String, String)>,
+}
+
+impl Headers {
+    /// No headers.
+    pub fn new() -> Self {
+        Headers { list: Vec::new() }
+    }
+
+    /// Headers from `(name, value)` pairs, each validated.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("Content-Type", "text/plain"), ("X-A", "1")]).unwrap();
+    /// assert_eq!(h.len(), 2);
+    /// let err = Headers::from_pairs([("a", "b\r\nc")]).unwrap_err();
+    /// assert!(err.to_string().contains("\"a\""));
+    /// ```
+    pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, HeaderError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let iter = pairs.into_iter();
+        let mut list = Vec::with_capacity(iter.size_hint().0);
+        for (name, value) in iter {
+            let (name, value) = (name.into(), value.into());
+            check_pair(&name, &value)?;
+            list.push((name, value));
+        }
+        Ok(Headers { list })
+    }
+
+    /// Number of pairs, duplicates included.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// True when there are no headers.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The value of the first header called `name` (any case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True when a header called `name` exists (an empty value counts).
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Every value of headers called `name`, in order; empty when there are none.
+    pub fn get_all(&self, name: &str) -> Vec<&str> {
+        self.list
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Replaces every header called `name` by one `name: value` pair at the end.
+    ///
+    /// The new pair is validated first: on error nothing changes (the reference deletes the old
+    /// values before it validates; gateway does not).
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let mut h = Headers::from_pairs([("X-A", "1"), ("B", "2"), ("x-a", "3")]).unwrap();
+    /// h.set("x-A", "4").unwrap();
+    /// assert_eq!(h.items(), [("B".into(), "2".into()), ("x-A".into(), "4".into())]);
+    /// ```
+    pub fn set(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<(), HeaderError> {
+        let (name, value) = (name.into(), value.into());
+        check_pair(&name, &value)?;
+        self.remove(&name);
+        self.list.push((name, value));
+        Ok(())
+    }
+
+    /// Appends one `name: value` pair, keeping any existing headers of that name.
+    pub fn append(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<(), HeaderError> {
+        let (name, value) = (name.into(), value.into());
+        check_pair(&name, &value)?;
+        self.list.push((name, value));
+        Ok(())
+    }
+
+    /// Removes every header called `name`; returns how many were removed (0 is not an error).
+    pub fn remove(&mut self, name: &str) -> usize {
+        let before = self.list.len();
+        self.list.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        before - self.list.len()
+    }
+
+    /// Returns the first value of `name`, or appends `name: value` and returns `value`.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let mut h = Headers::from_pairs([("Content-Type", "text/html")]).unwrap();
+    /// assert_eq!(h.setdefault("CONTENT-type", "zzz").unwrap(), "text/html");
+    /// assert_eq!(h.setdefault("New", "v").unwrap(), "v");
+    /// assert_eq!(h.keys(), ["Content-Type", "New"]);
+    /// ```
+    pub fn setdefault(
+        &mut self,
+        name: &str,
+        value: impl Into<String>,
+    ) -> Result<&str, HeaderError> {
+        let index = match self
+            .list
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(index) => index,
+            None => {
+                self.append(name, value)?;
+                self.list.len() - 1
+            }
+        };
+        Ok(&self.list[index].1)
+    }
+
+    /// Appends a header whose value carries MIME parameters (`add_header(name, value, **params)`).
+    ///
+    /// Parameter names have `_` replaced by `-`; a parameter whose value is `None` or empty is
+    /// written as its bare name; every other value is quoted, with `\` and `"` escaped. With
+    /// `value` `None` only the parameters are written.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let mut h = Headers::new();
+    /// h.add_header("X", Some("v"), &[("a", Some("1")), ("b", None), ("c_d", Some("e f"))]).unwrap();
+    /// assert_eq!(h.get("x"), Some(r#"v; a="1"; b; c-d="e f""#));
+    /// ```
+    pub fn add_header(
+        &mut self,
+        name: impl Into<String>,
+        value: Option<&str>,
+        params: &[(&str, Option<&str>)],
+    ) -> Result<(), HeaderError> {
+        let name = name.into();
+        let mut parts: Vec<String> = Vec::with_capacity(params.len() + 1);
+        if let Some(value) = value {
+            parts.push(value.to_owned());
+        }
+        for &(key, param) in params {
+            check_name(key).map_err(|e| e.in_parameter_of(&name))?;
+            let key = key.replace('_', "-");
+            match param {
+                None | Some("") => parts.push(key),
+                Some(param) => {
+                    check_value(&name, param)?;
+                    let escaped = param.replace('\\', "\\\\").replace('"', "\\\"");
+                    parts.push(format!("{key}=\"{escaped}\""));
+                }
+            }
+        }
+        self.append(name, parts.join("; "))
+    }
+
+    /// The header names in order, duplicates and original case kept.
+    pub fn keys(&self) -> Vec<&str> {
+        self.list.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// The header values in order.
+    pub fn values(&self) -> Vec<&str> {
+        self.list.iter().map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// A copy of the `(name, value)` pairs.
+    pub fn items(&self) -> Vec<(String, String)> {
+        self.list.clone()
+    }
+
+    /// The `(name, value)` pairs, borrowed.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.list.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// The pairs, by value.
+    pub fn into_items(self) -> Vec<(String, String)> {
+        self.list
+    }
+
+    /// The wire form as latin-1 bytes: `name: value\r\n` per pair, then `\r\n`.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("X", "caf\u{e9}")]).unwrap();
+    /// assert_eq!(h.to_bytes(), b"X: caf\xe9\r\n\r\n");
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.wire_len());
+        self.write_to(&mut out);
+        out
+    }
+
+    /// Appends the wire form to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.reserve(self.wire_len());
+        for (name, value) in &self.list {
+            // Validated on the way in, so both are latin-1.
+            push_latin1(name, out);
+            out.extend_from_slice(b": ");
+            push_latin1(value, out);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// An upper bound of the wire form's length in bytes.
+    fn wire_len(&self) -> usize {
+        self.list
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 4)
+            .sum::<usize>()
+            + 2
+    }
+}
+
+fn push_latin1(s: &str, out: &mut Vec<u8>) {
+    if latin1::encode_into(s, out).is_err() {
+        // Unreachable for validated headers; never emit a partial or wrong byte.
+        out.push(b'?');
+    }
+}
+
+impl fmt::Display for Headers {
+    /// The wire form as text: `name: value\r\n` per pair, then a blank `\r\n` line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, value) in &self.list {
+            write!(f, "{name}: {value}\r\n")?;
+        }
+        f.write_str("\r\n")
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Headers(")?;
+        f.debug_list().entries(self.list.iter()).finish()?;
+        write!(f, ")")
+    }
+}
+
+impl TryFrom<Vec<(String, String)>> for Headers {
+    type Error = HeaderError;
+
+    fn try_from(list: Vec<(String, String)>) -> Result<Self, HeaderError> {
+        for (name, value) in &list {
+            check_pair(name, value)?;
+        }
+        Ok(Headers { list })
+    }
+}
+
+impl<'a> IntoIterator for &'a Headers {
+    type Item = (&'a str, &'a str);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a str, &'a str),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+fn check_pair(name: &str, value: &str) -> Result<(), HeaderError> {
+    check_name(name)?;
+    check_value(name, value)
+}
+
+/// Checks a header name: no control character (U+0000..=U+001F, U+007F), nothing above U+00FF.
+pub(crate) fn check_name(name: &str) -> Result<(), HeaderError> {
+    for c in name.chars() {
+        if c.is_ascii_control() {
+            return Err(HeaderError::ControlCharacterInName {
+                name: name.to_owned(),
+                character: c,
+            });
+        }
+        if u32::from(c) > 0xFF {
+            return Err(HeaderError::NotLatin1 {
+                name: name.to_owned(),
+                character: c,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a header value: no control character but TAB, nothing above U+00FF.
+pub(crate) fn check_value(name: &str, value: &str) -> Result<(), HeaderError> {
+    for c in value.chars() {
+        if c.is_ascii_control() && c != '\t' {
+            return Err(HeaderError::ControlCharacterInValue {
+                name: name.to_owned(),
+                value: value.to_owned(),
+                character: c,
+            });
+        }
+        if u32::from(c) > 0xFF {
+            return Err(HeaderError::NotLatin1 {
+                name: name.to_owned(),
+                character: c,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A header name or value that cannot go on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// A control character (U+0000..=U+001F or U+007F) in a header name.
+    ControlCharacterInName {
+        /// The offending name.
+        name: String,
+        /// The first control character found.
+        character: char,
+    },
+    /// A control character other than TAB in a header value (CR or LF would inject a line).
+    ControlCharacterInValue {
+        /// The header the value belongs to.
+        name: String,
+        /// The offending value.
+        value: String,
+        /// The first control character found.
+        character: char,
+    },
+    /// A character above U+00FF, which the latin-1 wire form cannot carry.
+    NotLatin1 {
+        /// The header concerned.
+        name: String,
+        /// The character.
+        character: char,
+    },
+}
+
+impl HeaderError {
+    fn in_parameter_of(self, header: &str) -> HeaderError {
+        match self {
+            HeaderError::ControlCharacterInName { name, character } => {
+                HeaderError::ControlCharacterInName {
+                    name: format!("{header}; {name}"),
+                    character,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderError::ControlCharacterInName { name, character } => write!(
+                f,
+                "control character {character:?} not allowed in header name {name:?}; header \
+                 names are tokens such as \"Content-Type\""
+            ),
+            HeaderError::ControlCharacterInValue {
+                name,
+                value,
+                character,
+            } => write!(
+                f,
+                "control character {character:?} not allowed in the value of header {name:?} \
+                 ({value:?}); send one header per line instead of embedding CR/LF"
+            ),
+            HeaderError::NotLatin1 { name, character } => write!(
+                f,
+                "header {name:?} holds {character:?} (U+{:04X}), which latin-1 cannot encode; \
+                 encode the text first (for example percent-encode it, or use RFC 8187 \
+                 parameters)",
+                u32::from(*character)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for HeaderError {}

@@ -1,0 +1,51 @@
+//! # gateway
+//!
+//! Python's WSGI reference stack (`wsgiref`, PEP 3333) rebuilt in Rust.
+//!
+//! An app is anything that takes an [`Environ`] and a [`StartResponse`] and returns a
+//! [`Body`] of byte chunks. Around that one idea this crate ships the pieces of `wsgiref`:
+//!
+//! | wsgiref | gateway |
+//! |---|---|
+//! | `util` | [`util`]: `guess_scheme`, `request_uri`, `application_uri`, `shift_path_info`, `setup_testing_defaults`, `is_hop_by_hop`, [`FileWrapper`](util::FileWrapper) |
+//! | `headers.Headers` | [`Headers`] |
+//! | `handlers` | [`handlers`]: [`BaseHandler`](handlers::BaseHandler), [`SimpleHandler`](handlers::SimpleHandler), [`BaseCgiHandler`](handlers::BaseCgiHandler), [`CgiHandler`](handlers::CgiHandler), [`IisCgiHandler`](handlers::IisCgiHandler), [`read_environ`](handlers::read_environ) |
+//! | (werkzeug's test client) | [`test`]: [`EnvironBuilder`](test::EnvironBuilder), [`run_app`](test::run_app) |
+//!
+//! ```
+//! use gateway::{app_fn, Body};
+//! use gateway::test::{run_app, EnvironBuilder};
+//!
+//! let hello = app_fn(|environ, start_response| {
+//!     let name = environ.get("QUERY_STRING").unwrap_or("").to_owned();
+//!     start_response.start("200 OK", [("Content-Type", "text/plain")])?;
+//!     Ok(Body::from(format!("Hello {name}")))
+//! });
+//!
+//! let response = run_app(&hello, EnvironBuilder::new().query("world").build());
+//! assert_eq!(response.status, "200 OK");
+//! assert_eq!(response.headers.get("content-length"), Some("11"));
+//! assert_eq!(response.body, b"Hello world");
+//! ```
+
+mod app;
+mod body;
+mod environ;
+mod file_wrapper;
+mod headers;
+
+pub mod handlers;
+pub mod latin1;
+pub mod test;
+pub mod util;
+
+pub use app::{
+    App, AppError, ResponseSink, StartResponse, StartResponseError, Write, app_fn, validate_status,
+};
+pub use body::{Body, Chunk, IntoChunk};
+pub use environ::{Environ, ErrorStream, Extensions, Input, SharedBuffer};
+pub use headers::{HeaderError, Headers};
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,270 @@
+//! An in-process test client: build an environ, run an app through the real protocol engine,
+//! look at status, headers and body. No sockets.
+//!
+//! ```
+//! use gateway::{app_fn, Body};
+//! use gateway::test::{run_app, EnvironBuilder};
+//!
+//! let echo = app_fn(|env, sr| {
+//!     let mut body = Vec::new();
+//!     std::io::Read::read_to_end(env.input(), &mut body)?;
+//!     sr.start("201 Created", [("Content-Type", "application/octet-stream")])?;
+//!     Ok(Body::from(body))
+//! });
+//! let env = EnvironBuilder::new().method("POST").path("/upload").body("payload").build();
+//! let response = run_app(&echo, env);
+//! assert_eq!(response.status_code, 201);
+//! assert_eq!(response.body, b"payload");
+//! ```
+
+use std::fmt;
+use std::io;
+
+use crate::handlers::{BaseHandler, HandlerState, Outcome};
+use crate::util::setup_testing_defaults;
+use crate::{App, Environ, ErrorStream, Headers, Input, SharedBuffer, latin1};
+
+/// Builds a request [`Environ`] for tests, on top of
+/// [`setup_testing_defaults`](crate::util::setup_testing_defaults).
+///
+/// ```
+/// use gateway::test::EnvironBuilder;
+///
+/// let env = EnvironBuilder::new()
+///     .method("PUT")
+///     .path("/café")
+///     .query("a=1&b=2")
+///     .header("X-Token", "abc")
+///     .header("Content-Type", "application/json")
+///     .body(r#"{"ok":true}"#)
+///     .build();
+/// assert_eq!(env.get("REQUEST_METHOD"), Some("PUT"));
+/// assert_eq!(env.get_utf8("PATH_INFO").unwrap().unwrap(), "/café");
+/// assert_eq!(env.get("HTTP_X_TOKEN"), Some("abc"));
+/// assert_eq!(env.get("CONTENT_TYPE"), Some("application/json"));
+/// assert_eq!(env.get("CONTENT_LENGTH"), Some("11"));
+/// assert_eq!(env.get("SERVER_PORT"), Some("80"));
+/// ```
+#[derive(Debug, Default)]
+pub struct EnvironBuilder {
+    vars: Vec<(String, String)>,
+    scheme: Option<String>,
+    body: Option<Vec<u8>>,
+}
+
+impl EnvironBuilder {
+    /// A `GET /` request.
+    pub fn new() -> Self {
+        EnvironBuilder::default()
+    }
+
+    /// Sets any CGI variable (`REMOTE_ADDR`, `HTTPS`, ...), as a latin-1 string.
+    pub fn var(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.vars.push((key.into(), value.into()));
+        self
+    }
+
+    /// `REQUEST_METHOD`.
+    pub fn method(self, method: &str) -> Self {
+        self.var("REQUEST_METHOD", method)
+    }
+
+    /// `PATH_INFO`, given as text: it is stored as the latin-1 string of its UTF-8 bytes, the
+    /// way a server stores a decoded request path.
+    pub fn path(self, path: &str) -> Self {
+        self.var("PATH_INFO", latin1::decode(path.as_bytes()))
+    }
+
+    /// `SCRIPT_NAME`, given as text (like [`path`](EnvironBuilder::path)).
+    pub fn script_name(self, script_name: &str) -> Self {
+        self.var("SCRIPT_NAME", latin1::decode(script_name.as_bytes()))
+    }
+
+    /// `QUERY_STRING`, raw (as it appears after `?`).
+    pub fn query(self, query: &str) -> Self {
+        self.var("QUERY_STRING", query)
+    }
+
+    /// A request header: `Content-Type` and `Content-Length` become `CONTENT_TYPE` and
+    /// `CONTENT_LENGTH`, others `HTTP_NAME` (dashes to underscores, upper case). A repeated
+    /// header is joined with a comma, as a server does.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let key = name.replace('-', "_").to_ascii_uppercase();
+        let key = match key.as_str() {
+            "CONTENT_TYPE" | "CONTENT_LENGTH" => key,
+            _ => format!("HTTP_{key}"),
+        };
+        let value = latin1::decode(value.as_bytes());
+        if let Some((_, existing)) = self.vars.iter_mut().rev().find(|(k, _)| *k == key) {
+            existing.push(',');
+            existing.push_str(&value);
+        } else {
+            self.vars.push((key, value));
+        }
+        self
+    }
+
+    /// The request body (`wsgi.input`); sets `CONTENT_LENGTH` unless a header gave one.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// `wsgi.url_scheme` (`HTTPS=on` works too).
+    pub fn scheme(mut self, scheme: &str) -> Self {
+        self.scheme = Some(scheme.to_owned());
+        self
+    }
+
+    /// `SERVER_NAME` and `SERVER_PORT`.
+    pub fn server(self, name: &str, port: u16) -> Self {
+        self.var("SERVER_NAME", name)
+            .var("SERVER_PORT", port.to_string())
+    }
+
+    /// `SERVER_PROTOCOL`, e.g. `HTTP/1.1`.
+    pub fn protocol(self, protocol: &str) -> Self {
+        self.var("SERVER_PROTOCOL", protocol)
+    }
+
+    /// The environ: the variables given, then the testing defaults for the rest, with
+    /// `wsgi.file_wrapper` support on.
+    pub fn build(self) -> Environ {
+        let mut environ = Environ::new();
+        environ.extend(self.vars);
+        if let Some(scheme) = self.scheme {
+            environ.set_url_scheme(scheme);
+        }
+        if let Some(body) = self.body {
+            if !environ.contains("CONTENT_LENGTH") {
+                environ.insert("CONTENT_LENGTH", body.len().to_string());
+            }
+            environ.set_input(Input::from_bytes(body));
+        }
+        setup_testing_defaults(&mut environ);
+        environ.set_file_wrapper(true);
+        environ
+    }
+}
+
+/// What [`run_app`] saw the app send.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TestResponse {
+    /// The status line's text, e.g. `"200 OK"` (empty if nothing was sent).
+    pub status: String,
+    /// Its code.
+    pub status_code: u16,
+    /// The headers as sent, including what the handler added (`Content-Length`).
+    pub headers: Headers,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// Everything written to `wsgi.errors` (by the app, and the handler's error log).
+    pub errors: String,
+    /// How the request ended.
+    pub outcome: Outcome,
+}
+
+impl TestResponse {
+    /// The first value of a response header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)
+    }
+
+    /// The body as UTF-8 text (invalid sequences replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Runs `app` with `environ` through the protocol engine (the same [`BaseHandler`] code the
+/// servers use, in gateway mode) and returns what it sent. The body is always closed.
+/// `wsgi.errors` is replaced by a buffer whose contents end up in
+/// [`TestResponse::errors`].
+///
+/// ```
+/// use gateway::{app_fn, Body};
+/// use gateway::test::{run_app, EnvironBuilder};
+///
+/// let broken = app_fn(|_env, _sr| -> Result<Body, gateway::AppError> { panic!("secret detail") });
+/// let response = run_app(&broken, EnvironBuilder::new().build());
+/// assert_eq!(response.status, "500 Internal Server Error");
+/// assert!(!response.text().contains("secret"));
+/// assert!(response.errors.contains("secret detail"));
+/// ```
+pub fn run_app(app: &dyn App, mut environ: Environ) -> TestResponse {
+    let errors = SharedBuffer::new();
+    environ.set_errors(ErrorStream::new(errors.clone()));
+    let mut handler = TestHandler {
+        state: HandlerState::default(),
+        environ: Some(environ),
+        stderr: ErrorStream::new(errors.clone()),
+        status: String::new(),
+        headers: Headers::new(),
+        body: Vec::new(),
+    };
+    let outcome = handler.run(app).outcome;
+    TestResponse {
+        status_code: crate::validate_status(&handler.status).unwrap_or(0),
+        status: handler.status,
+        headers: handler.headers,
+        body: handler.body,
+        errors: errors.to_string_lossy(),
+        outcome,
+    }
+}
+
+/// The engine in gateway mode, capturing the head instead of formatting it.
+struct TestHandler {
+    state: HandlerState,
+    environ: Option<Environ>,
+    stderr: ErrorStream,
+    status: String,
+    headers: Headers,
+    body: Vec<u8>,
+}
+
+impl BaseHandler for TestHandler {
+    fn state(&self) -> &HandlerState {
+        &self.state
+    }
+    fn state_mut(&mut self) -> &mut HandlerState {
+        &mut self.state
+    }
+    fn write_raw(&mut self, data: &[u8]) -> io::Result<()> {
+        self.body.extend_from_slice(data);
+        Ok(())
+    }
+    fn flush_raw(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn get_stdin(&mut self) -> Input {
+        Input::empty()
+    }
+    fn get_stderr(&mut self) -> ErrorStream {
+        self.stderr.clone()
+    }
+    fn add_cgi_vars(&mut self, _environ: &mut Environ) {}
+    fn origin_server(&self) -> bool {
+        false
+    }
+    /// The environ is the caller's, as built: nothing is added or replaced.
+    fn setup_environ(&mut self) -> Environ {
+        self.environ.take().unwrap_or_default()
+    }
+    fn send_headers(&mut self) -> io::Result<()> {
+        self.cleanup_headers();
+        self.state.headers_sent = true;
+        self.status = self.state.status.clone().unwrap_or_default();
+        self.headers = self.state.headers.clone().unwrap_or_default();
+        Ok(())
+    }
+}
+
+impl fmt::Debug for TestHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestHandler")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
