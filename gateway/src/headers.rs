@@ -81,7 +81,7 @@ impl Headers {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.list
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(n, _)| same_name(n, name))
             .map(|(_, v)| v.as_str())
     }
 
@@ -94,7 +94,7 @@ impl Headers {
     pub fn get_all(&self, name: &str) -> Vec<&str> {
         self.list
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(|(n, _)| same_name(n, name))
             .map(|(_, v)| v.as_str())
             .collect()
     }
@@ -138,7 +138,7 @@ impl Headers {
     /// Removes every header called `name`; returns how many were removed (0 is not an error).
     pub fn remove(&mut self, name: &str) -> usize {
         let before = self.list.len();
-        self.list.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.list.retain(|(n, _)| !same_name(n, name));
         before - self.list.len()
     }
 
@@ -157,11 +157,7 @@ impl Headers {
         name: &str,
         value: impl Into<String>,
     ) -> Result<&str, HeaderError> {
-        let index = match self
-            .list
-            .iter()
-            .position(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
+        let index = match self.list.iter().position(|(n, _)| same_name(n, name)) {
             Some(index) => index,
             None => {
                 self.append(name, value)?;
@@ -270,6 +266,17 @@ impl Headers {
             .sum::<usize>()
             + 2
     }
+}
+
+/// Header-name equality as the reference computes it: `name.lower() == key.lower()` (full
+/// Unicode lower-casing, so `"X-CAF\u{c9}"` matches `"x-caf\u{e9}"` and KELVIN SIGN matches `"k"`).
+fn same_name(a: &str, b: &str) -> bool {
+    // ASCII-only names (the usual case) need no Unicode tables.
+    a.eq_ignore_ascii_case(b)
+        || (!(a.is_ascii() && b.is_ascii())
+            && a.chars()
+                .flat_map(char::to_lowercase)
+                .eq(b.chars().flat_map(char::to_lowercase)))
 }
 
 fn push_latin1(s: &str, out: &mut Vec<u8>) {

@@ -301,9 +301,16 @@ pub fn is_hop_by_hop(header_name: &str) -> bool {
         "transfer-encoding",
         "upgrade",
     ];
-    HOP_BY_HOP
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(header_name))
+    // Python compares `header_name.lower()`, which is Unicode-aware: "\u{212A}eep-alive"
+    // (KELVIN SIGN) lowercases to "keep-alive". Only non-ASCII names need the full mapping.
+    let lowered;
+    let name = if header_name.is_ascii() {
+        header_name
+    } else {
+        lowered = header_name.to_lowercase();
+        &lowered
+    };
+    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// A URI could not be rebuilt from the environ.

@@ -433,6 +433,10 @@ pub trait BaseHandler {
                     self.write_chunk(&chunk)?;
                 }
             }
+            // An empty body without start_response: there is no status to send.
+            if self.state().status.is_none() {
+                return Err(StartResponseError::BodyBeforeStartResponse.into());
+            }
             self.finish_content().map_err(|e| self.io_failed(e))?;
             Ok(())
         });
