@@ -1,9 +1,18 @@
-//! The hello-world app, run once through the in-process test client.
+//! The benchmark app: answers every method and path with `200 OK`, `Content-Type: text/plain`
+//! and `Hello World`, never reading the request body.
 //!
-//! `cargo run --example hello` prints the status line, headers and body it produced. (Once the
-//! HTTP server lands, this example serves the same app on a port.)
+//! ```sh
+//! cargo run --release --example hello -- --port 8000 --threads 8
+//! ```
+//!
+//! `--port N` (0 = ephemeral; `PORT` in the environment works too), `--threads N` (worker
+//! pool size), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
 
-use gateway::test::{EnvironBuilder, run_app};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use gateway::simple_server::ServerBuilder;
 use gateway::{AppError, Body, Environ, StartResponse};
 
 /// Answers every request with `200 OK`, `text/plain` and `Hello World`.
@@ -12,10 +21,57 @@ fn hello(_environ: &mut Environ, start_response: &mut StartResponse<'_>) -> Resu
     Ok(Body::from("Hello World"))
 }
 
-fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "/".to_owned());
-    let response = run_app(&hello, EnvironBuilder::new().path(&path).build());
-    println!("{}", response.status);
-    print!("{}", response.headers);
-    println!("{}", response.text());
+/// Command-line options.
+struct Options {
+    port: u16,
+    threads: Option<usize>,
+    quiet: bool,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000),
+        threads: None,
+        quiet: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--port" => options.port = value("--port")?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--threads" => {
+                options.threads = Some(value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?)
+            }
+            "--quiet" => options.quiet = true,
+            other => return Err(format!("unknown argument {other:?} (try --port N --threads N --quiet)")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> std::io::Result<()> {
+    let options = parse_args().unwrap_or_else(|e| {
+        eprintln!("hello: {e}");
+        std::process::exit(2)
+    });
+    let mut builder = ServerBuilder::new().access_log(!options.quiet);
+    if let Some(threads) = options.threads {
+        builder = builder.threads(threads);
+    }
+    let server = builder.bind("127.0.0.1", options.port, hello)?;
+    eprintln!("hello: serving on http://{}/", server.server_address());
+
+    // SIGINT/SIGTERM set a flag; a watcher thread turns it into a graceful shutdown.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let handle = server.shutdown_handle();
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        handle.shutdown();
+    });
+    server.serve_forever()
 }

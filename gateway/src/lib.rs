@@ -10,6 +10,7 @@
 //! | `util` | [`util`]: `guess_scheme`, `request_uri`, `application_uri`, `shift_path_info`, `setup_testing_defaults`, `is_hop_by_hop`, [`FileWrapper`](util::FileWrapper) |
 //! | `headers.Headers` | [`Headers`] |
 //! | `handlers` | [`handlers`]: [`BaseHandler`](handlers::BaseHandler), [`SimpleHandler`](handlers::SimpleHandler), [`BaseCgiHandler`](handlers::BaseCgiHandler), [`CgiHandler`](handlers::CgiHandler), [`IisCgiHandler`](handlers::IisCgiHandler), [`read_environ`](handlers::read_environ) |
+//! | `simple_server` | [`simple_server`]: [`make_server`](simple_server::make_server), [`WsgiServer`](simple_server::WsgiServer), [`demo_app`](simple_server::demo_app) |
 //! | (werkzeug's test client) | [`test`]: [`EnvironBuilder`](test::EnvironBuilder), [`run_app`](test::run_app) |
 //!
 //! ```
@@ -36,6 +37,7 @@ mod headers;
 
 pub mod handlers;
 pub mod latin1;
+pub mod simple_server;
 pub mod test;
 pub mod util;
 

@@ -1,0 +1,191 @@
+//! A connection: a non-blocking socket, its read buffer, and blocking-with-deadline I/O.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+
+/// Waits until `fd` is ready for `flags` or `timeout` passes; `Ok(false)` on timeout.
+pub(crate) fn wait_ready(fd: &impl AsFd, flags: PollFlags, timeout: Duration) -> io::Result<bool> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let spec = Timespec::try_from(left).unwrap_or(Timespec {
+            tv_sec: i64::MAX,
+            tv_nsec: 0,
+        });
+        let mut fds = [PollFd::new(fd, flags)];
+        match rustix::event::poll(&mut fds, Some(&spec)) {
+            Ok(0) if Instant::now() >= deadline => return Ok(false),
+            Ok(0) => continue,
+            // Readiness, an error or a hang-up: the next read or write says which.
+            Ok(_) => return Ok(true),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The bytes read from a connection and not yet consumed: `data[start..end]`.
+#[derive(Debug)]
+pub(crate) struct ReadBuf {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl ReadBuf {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        ReadBuf {
+            data: vec![0; capacity],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The unconsumed bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Room to read into: moves the unconsumed bytes to the front, and grows the buffer (up to
+    /// `limit` bytes in all) when it is full. Empty when the buffer is at `limit`.
+    pub(crate) fn spare(&mut self, limit: usize) -> &mut [u8] {
+        if self.start > 0 && self.end == self.data.len() {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.data.len() && self.data.len() < limit {
+            let grown = (self.data.len() * 2).clamp(1024, limit);
+            self.data.resize(grown, 0);
+        }
+        &mut self.data[self.end..]
+    }
+
+    pub(crate) fn filled(&mut self, n: usize) {
+        self.end += n;
+    }
+
+    /// Shrinks a buffer that grew for a big head back to `capacity` when it is empty.
+    pub(crate) fn shrink(&mut self, capacity: usize) {
+        if self.is_empty() && self.data.len() > capacity {
+            self.data.truncate(capacity);
+            self.data.shrink_to_fit();
+        }
+    }
+}
+
+/// One client connection. The socket stays non-blocking; workers wait with deadlines.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub(crate) stream: Arc<TcpStream>,
+    pub(crate) peer: SocketAddr,
+    pub(crate) buf: ReadBuf,
+    /// Requests served on this connection so far.
+    pub(crate) served: u64,
+}
+
+/// What a non-blocking read found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Filled {
+    /// This many new bytes.
+    Bytes(usize),
+    /// Nothing yet.
+    WouldBlock,
+    /// The peer closed its side.
+    Eof,
+    /// The buffer is at its limit.
+    Full,
+}
+
+impl Conn {
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, capacity: usize) -> Self {
+        Conn {
+            stream: Arc::new(stream),
+            peer,
+            buf: ReadBuf::with_capacity(capacity),
+            served: 0,
+        }
+    }
+
+    /// One non-blocking read into the buffer (which may grow up to `limit`).
+    pub(crate) fn fill(&mut self, limit: usize) -> io::Result<Filled> {
+        fill(&self.stream, &mut self.buf, limit)
+    }
+}
+
+pub(crate) fn fill(stream: &TcpStream, buf: &mut ReadBuf, limit: usize) -> io::Result<Filled> {
+    let spare = buf.spare(limit);
+    if spare.is_empty() {
+        return Ok(Filled::Full);
+    }
+    loop {
+        match (&*stream).read(spare) {
+            Ok(0) => return Ok(Filled::Eof),
+            Ok(n) => {
+                buf.filled(n);
+                return Ok(Filled::Bytes(n));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Filled::WouldBlock),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads into `buf`, waiting up to `timeout` for data; `TimedOut` when none came.
+pub(crate) fn fill_blocking(
+    stream: &TcpStream,
+    buf: &mut ReadBuf,
+    limit: usize,
+    timeout: Duration,
+) -> io::Result<Filled> {
+    loop {
+        match fill(stream, buf, limit)? {
+            Filled::WouldBlock => {
+                if !wait_ready(stream, PollFlags::IN, timeout)? {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "read timed out"));
+                }
+            }
+            other => return Ok(other),
+        }
+    }
+}
+
+/// Writes all of `data` to a non-blocking socket, waiting up to `timeout` whenever it is full.
+pub(crate) fn write_all(stream: &TcpStream, mut data: &[u8], timeout: Duration) -> io::Result<()> {
+    while !data.is_empty() {
+        match (&*stream).write(data) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if !wait_ready(stream, PollFlags::OUT, timeout)? {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out"));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

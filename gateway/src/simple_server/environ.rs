@@ -1,0 +1,180 @@
+//! Building the request environ, as `WSGIRequestHandler.get_environ` does (PEP 3333,
+//! "environ Variables"), with gateway's deliberate differences.
+
+use std::net::SocketAddr;
+
+use super::request::{Framing, RequestHead};
+use crate::{Environ, latin1};
+
+/// Percent-decodes a path: each valid `%XX` becomes the byte XX, invalid escapes stay as
+/// they are, `+` stays `+`; the bytes are then read as latin-1 ("bytes in unicode").
+pub(crate) fn decode_path(path: &str) -> String {
+    if !path.contains('%') {
+        return path.to_owned();
+    }
+    let bytes = latin1::encode(path).unwrap_or_else(|_| path.as_bytes().to_vec());
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    latin1::decode(&out)
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The path part of a request target: origin-form as is (with the reference's collapse of
+/// leading `//` to `/`), absolute-form stripped of scheme and authority.
+fn target_path(target: &str) -> &str {
+    let lower_starts = |prefix: &str| {
+        target.len() >= prefix.len() && target[..prefix.len()].eq_ignore_ascii_case(prefix)
+    };
+    let target = if lower_starts("http://") || lower_starts("https://") {
+        let after_scheme = &target[target.find("//").map_or(0, |i| i + 2)..];
+        match after_scheme.find(['/', '?']) {
+            Some(i) if after_scheme.as_bytes()[i] == b'/' => &after_scheme[i..],
+            Some(i) => &after_scheme[i..],
+            None => "/",
+        }
+    } else {
+        target
+    };
+    if target.starts_with("//") {
+        let trimmed = target.trim_start_matches('/');
+        // Keep one slash: `//a//b` → `/a//b`.
+        &target[target.len() - trimmed.len() - 1..]
+    } else {
+        target
+    }
+}
+
+/// The environ of one request.
+///
+/// - `base` holds the server's variables (`SERVER_NAME`, `SERVER_PORT`,
+///   `GATEWAY_INTERFACE`, `SCRIPT_NAME`, ...);
+/// - `SERVER_PROTOCOL`, `REQUEST_METHOD`, `REQUEST_URI` (the raw target) are as sent;
+/// - the target is split at the first `?`: `PATH_INFO` is the percent-decoded path as
+///   latin-1, `QUERY_STRING` the raw rest;
+/// - `REMOTE_ADDR` and `REMOTE_PORT` are the peer's;
+/// - `CONTENT_TYPE` and `CONTENT_LENGTH` come from their headers unprefixed (a chunked body
+///   has an empty `CONTENT_LENGTH`); other headers become `HTTP_*` (dashes to underscores,
+///   upper case), repeated ones joined with `,`; a header whose key would collide with a CGI
+///   variable is ignored;
+/// - header names containing `_` are dropped unless `keep_underscores` (they could spoof a
+///   dashed header a proxy set); the process environment is never copied in.
+pub(crate) fn build_environ(
+    head: &RequestHead,
+    base: &[(String, String)],
+    peer: SocketAddr,
+    keep_underscores: bool,
+) -> Environ {
+    let mut env = Environ::new();
+    env.extend(base.iter().cloned());
+    env.insert("SERVER_PROTOCOL", format!("HTTP/1.{}", head.minor));
+    env.insert("REQUEST_METHOD", head.method.as_str());
+    env.insert("REQUEST_URI", head.target.as_str());
+    let target = target_path(&head.target);
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    env.insert("PATH_INFO", decode_path(path));
+    env.insert("QUERY_STRING", query);
+    env.insert("REMOTE_ADDR", peer.ip().to_string());
+    env.insert("REMOTE_PORT", peer.port().to_string());
+    env.set_default("REMOTE_HOST", "");
+
+    let mut content_type = None;
+    for (name, value) in &head.headers {
+        if name.eq_ignore_ascii_case("content-type") {
+            content_type.get_or_insert(value.as_str());
+            continue;
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        if name.contains('_') && !keep_underscores {
+            continue;
+        }
+        let key = name.replace('-', "_").to_ascii_uppercase();
+        if env.contains(&key) {
+            continue;
+        }
+        let key = format!("HTTP_{key}");
+        match env.get(&key) {
+            Some(existing) => {
+                let joined = format!("{existing},{value}");
+                env.insert(key, joined);
+            }
+            None => {
+                env.insert(key, value.as_str());
+            }
+        }
+    }
+    env.insert("CONTENT_TYPE", content_type.unwrap_or("text/plain"));
+    match head.framing {
+        Framing::Length(n)
+            if head
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-length")) =>
+        {
+            env.insert("CONTENT_LENGTH", n.to_string());
+        }
+        _ => {
+            env.insert("CONTENT_LENGTH", "");
+        }
+    }
+    env.set_input_terminated(true);
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_path, target_path};
+
+    #[test]
+    fn decode_path_table() {
+        let cases = [
+            ("/p%61th/x%2Fy%20z+q%zz", "/path/x/y z+q%zz"),
+            ("/\u{c3}\u{a9}%C3%A9", "/\u{c3}\u{a9}\u{c3}\u{a9}"),
+            ("/\u{80}%80", "/\u{80}\u{80}"),
+            ("/%uFFFF%E9%2", "/%uFFFF\u{e9}%2"),
+            ("/%", "/%"),
+            ("/%4", "/%4"),
+            ("/%41", "/A"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(decode_path(raw), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn target_paths() {
+        let cases = [
+            ("/a", "/a"),
+            ("//a//b", "/a//b"),
+            ("///a", "/a"),
+            ("http://example.com/abs?q", "/abs?q"),
+            ("HTTP://example.com", "/"),
+            ("http://example.com?q", "?q"),
+            ("*", "*"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(target_path(raw), expected, "{raw:?}");
+        }
+    }
+}

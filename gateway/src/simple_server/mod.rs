@@ -1,0 +1,367 @@
+//! `wsgiref.simple_server`, grown up: a threaded HTTP/1.1 server with the reference's API.
+//!
+//! [`make_server`] binds and returns a [`WsgiServer`]; [`serve_forever`](WsgiServer::serve_forever)
+//! runs it until [`shutdown`](WsgiServer::shutdown) (callable from any thread, through a
+//! [`ShutdownHandle`]). Underneath:
+//!
+//! - one reactor thread (the one calling `serve_forever`) accepts connections and watches
+//!   every connection that is idle or still sending its head, with epoll (`polling`);
+//! - a dedicated `rayon` pool runs requests: a connection takes a worker only once its whole
+//!   head is buffered, so slow clients and idle keep-alive connections cost a descriptor and a
+//!   buffer, never a thread;
+//! - each request runs through the same [`BaseHandler`](crate::handlers::BaseHandler) engine
+//!   as CGI, with HTTP/1.1 framing added by the server's handler (Content-Length when known,
+//!   chunked otherwise on HTTP/1.1, close-delimited on HTTP/1.0; nothing for HEAD, 1xx, 204,
+//!   304); a [`FileWrapper`](crate::util::FileWrapper) over a file goes out with sendfile(2).
+//!
+//! Every limit is a field of [`Limits`] with a documented default. Malformed or ambiguous
+//! requests get the right 4xx and the connection is closed; the server keeps serving.
+//!
+//! Deliberate differences from the reference: HTTP/1.1 with keep-alive and pipelining,
+//! header names containing `_` are dropped (see [`ServerBuilder::keep_underscore_headers`]),
+//! the process environment is not copied into environs, `REQUEST_URI` keeps the raw target
+//! and `REMOTE_PORT` the peer's port, `wsgi.multithread` is true, `wsgi.input` ends at the end
+//! of the body, and the access log's time is UTC.
+//!
+//! ```no_run
+//! use gateway::simple_server::{demo_app, make_server};
+//!
+//! let server = make_server("127.0.0.1", 8000, demo_app)?;
+//! println!("serving on {}", server.server_address());
+//! server.serve_forever()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod body;
+mod conn;
+mod demo;
+mod environ;
+mod handler;
+mod reactor;
+mod request;
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use crate::{App, ErrorStream};
+
+pub use demo::demo_app;
+
+/// The `Server` header and `SERVER_SOFTWARE` of responses.
+pub const SERVER_SOFTWARE: &str = concat!("gateway/", env!("CARGO_PKG_VERSION"));
+
+/// The limits that protect the server from bad or slow clients. Each has a documented
+/// default; timeouts are durations so tests can use milliseconds.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Longest request line, in bytes (default 8 KiB). Longer: 414.
+    pub max_request_line: usize,
+    /// Largest header section, in bytes (default 64 KiB). Larger: 431.
+    pub max_header_bytes: usize,
+    /// Most header fields (default 100). More: 431.
+    pub max_headers: usize,
+    /// Largest request body, in bytes (default 1 GiB). A larger Content-Length: 413; a chunked
+    /// body that grows past it is cut with 413 and the connection closed.
+    pub max_body: u64,
+    /// Most bytes of an unread body drained so the connection can be reused (default
+    /// 64 KiB); a longer unread body closes the connection instead.
+    pub max_drain: u64,
+    /// Time to receive a whole request head once it has started (default 10 s). Slower: 408
+    /// and close. This is what defeats slowloris.
+    pub header_read_timeout: Duration,
+    /// How long an idle keep-alive connection is kept (default 5 s).
+    pub keep_alive_timeout: Duration,
+    /// Longest wait for more request-body bytes while the app reads (default 30 s).
+    pub body_read_timeout: Duration,
+    /// Longest wait for the client to accept response bytes (default 30 s).
+    pub write_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_request_line: 8 * 1024,
+            max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            max_body: 1 << 30,
+            max_drain: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(5),
+            body_read_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything a running server reads (built by [`ServerBuilder`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) limits: Limits,
+    pub(crate) threads: usize,
+    pub(crate) keep_alive_linger: Duration,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) access_log: bool,
+    pub(crate) sendfile: bool,
+    pub(crate) keep_underscore_headers: bool,
+    pub(crate) server_software: String,
+    pub(crate) stderr: ErrorStream,
+    pub(crate) read_buffer: usize,
+    pub(crate) base_environ: Vec<(String, String)>,
+}
+
+/// Configures a [`WsgiServer`]; [`make_server`] is `ServerBuilder::new().bind(host, port, app)`.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use gateway::simple_server::{demo_app, Limits, ServerBuilder};
+///
+/// let mut limits = Limits::default();
+/// limits.header_read_timeout = Duration::from_secs(5);
+/// let server = ServerBuilder::new()
+///     .threads(16)
+///     .limits(limits)
+///     .access_log(false)
+///     .bind("127.0.0.1", 0, demo_app)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerBuilder {
+    limits: Limits,
+    threads: usize,
+    keep_alive_linger: Duration,
+    shutdown_timeout: Duration,
+    access_log: bool,
+    sendfile: bool,
+    keep_underscore_headers: bool,
+    server_software: String,
+    stderr: Option<ErrorStream>,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        ServerBuilder::new()
+    }
+}
+
+impl ServerBuilder {
+    /// The defaults: 4 workers per core (at least 4), [`Limits::default`], access log on.
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        ServerBuilder {
+            limits: Limits::default(),
+            threads: (cores * 4).max(4),
+            keep_alive_linger: Duration::from_micros(500),
+            shutdown_timeout: Duration::from_secs(10),
+            access_log: true,
+            sendfile: true,
+            keep_underscore_headers: false,
+            server_software: SERVER_SOFTWARE.to_owned(),
+            stderr: None,
+        }
+    }
+
+    /// Worker threads in the pool (default: 4 per core, at least 4).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// The limits (see [`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// How long a worker waits for the next request on a connection it just answered before
+    /// handing the connection back to the reactor, when no other work is queued (default
+    /// 500 µs; zero disables).
+    pub fn keep_alive_linger(mut self, linger: Duration) -> Self {
+        self.keep_alive_linger = linger;
+        self
+    }
+
+    /// How long [`serve_forever`](WsgiServer::serve_forever) waits for in-flight requests
+    /// after [`shutdown`](WsgiServer::shutdown) (default 10 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Writes one common-log line per request to the error stream (default on).
+    pub fn access_log(mut self, on: bool) -> Self {
+        self.access_log = on;
+        self
+    }
+
+    /// Sends file bodies with sendfile(2) (default on); off, they are read and written.
+    pub fn sendfile(mut self, on: bool) -> Self {
+        self.sendfile = on;
+        self
+    }
+
+    /// Keeps request headers whose names contain `_` (default off: they are dropped, since
+    /// `X_Forwarded_For` would otherwise land on the same `HTTP_X_FORWARDED_FOR` as a proxy's
+    /// `X-Forwarded-For`).
+    pub fn keep_underscore_headers(mut self, keep: bool) -> Self {
+        self.keep_underscore_headers = keep;
+        self
+    }
+
+    /// The `Server` header and `SERVER_SOFTWARE` (default [`SERVER_SOFTWARE`]).
+    pub fn server_software(mut self, software: impl Into<String>) -> Self {
+        self.server_software = software.into();
+        self
+    }
+
+    /// Where tracebacks, the access log and server messages go (and `wsgi.errors`); default
+    /// the process's stderr.
+    pub fn stderr(mut self, stderr: ErrorStream) -> Self {
+        self.stderr = Some(stderr);
+        self
+    }
+
+    /// Binds `host:port` (port 0: an ephemeral port) and builds the server.
+    pub fn bind(self, host: &str, port: u16, app: impl App + 'static) -> io::Result<WsgiServer> {
+        let addr = (host, port).to_socket_addrs()?.next().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{host:?} resolves to no address"),
+            )
+        })?;
+        self.from_listener(TcpListener::bind(addr)?, app)
+    }
+
+    /// Builds the server on an already bound listener.
+    pub fn from_listener(
+        self,
+        listener: TcpListener,
+        app: impl App + 'static,
+    ) -> io::Result<WsgiServer> {
+        let address = listener.local_addr()?;
+        let server_name = match address.ip() {
+            ip if ip.is_loopback() => "localhost".to_owned(),
+            ip => ip.to_string(),
+        };
+        // WSGIServer.setup_environ's base environ.
+        let base_environ = vec![
+            ("SERVER_NAME".to_owned(), server_name),
+            ("GATEWAY_INTERFACE".to_owned(), "CGI/1.1".to_owned()),
+            ("SERVER_PORT".to_owned(), address.port().to_string()),
+            ("REMOTE_HOST".to_owned(), String::new()),
+            ("CONTENT_LENGTH".to_owned(), String::new()),
+            ("SCRIPT_NAME".to_owned(), String::new()),
+        ];
+        let settings = Settings {
+            limits: self.limits,
+            threads: self.threads,
+            keep_alive_linger: self.keep_alive_linger,
+            shutdown_timeout: self.shutdown_timeout,
+            access_log: self.access_log,
+            sendfile: self.sendfile,
+            keep_underscore_headers: self.keep_underscore_headers,
+            server_software: self.server_software,
+            stderr: self.stderr.unwrap_or_else(ErrorStream::stderr),
+            read_buffer: 4096,
+            base_environ,
+        };
+        let shared = reactor::Shared::new(settings, Arc::new(app), listener)?;
+        Ok(WsgiServer {
+            shared: Arc::new(shared),
+            address,
+        })
+    }
+}
+
+/// Binds `host:port` and returns a server for `app` (`wsgiref.simple_server.make_server`).
+/// Port 0 binds an ephemeral port; [`WsgiServer::server_address`] reports it.
+pub fn make_server(host: &str, port: u16, app: impl App + 'static) -> io::Result<WsgiServer> {
+    ServerBuilder::new().bind(host, port, app)
+}
+
+/// A bound server (`wsgiref.simple_server.WSGIServer`).
+#[derive(Debug)]
+pub struct WsgiServer {
+    shared: Arc<reactor::Shared>,
+    address: SocketAddr,
+}
+
+impl WsgiServer {
+    /// Serves until [`shutdown`](WsgiServer::shutdown), then waits (up to the shutdown
+    /// timeout) for requests in flight. Runs the reactor on the calling thread.
+    pub fn serve_forever(&self) -> io::Result<()> {
+        self.shared.run_reactor()
+    }
+
+    /// Waits for one connection and answers one request on it (then closes it). `timeout`
+    /// bounds the wait for the connection; `Ok(false)` when none came.
+    pub fn handle_request(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        self.shared.serve_one(timeout)
+    }
+
+    /// Stops the server: no new connections, idle ones closed, in-flight requests finish
+    /// (their responses say `Connection: close`), then `serve_forever` returns.
+    pub fn shutdown(&self) {
+        self.shutdown_handle().shutdown();
+    }
+
+    /// A handle that can stop the server from another thread or a signal-watching thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// The bound address (with the real port when bound to port 0).
+    pub fn server_address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Replaces the app for requests that start from now on.
+    pub fn set_app(&self, app: impl App + 'static) {
+        *self
+            .shared
+            .app
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(app);
+    }
+
+    /// The app requests run.
+    pub fn get_app(&self) -> Arc<dyn App> {
+        Arc::clone(
+            &self
+                .shared
+                .app
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// The variables every request environ starts from (`SERVER_NAME`, `GATEWAY_INTERFACE`,
+    /// `SERVER_PORT`, `REMOTE_HOST`, `CONTENT_LENGTH`, `SCRIPT_NAME`).
+    pub fn base_environ(&self) -> &[(String, String)] {
+        &self.shared.settings.base_environ
+    }
+
+    /// How many connections the reactor holds (idle, reading a head, or closing).
+    pub fn parked_connections(&self) -> usize {
+        self.shared.parked_count()
+    }
+}
+
+/// Stops a [`WsgiServer`] from anywhere: cloneable, `Send` and `Sync`.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle {
+    shared: Arc<reactor::Shared>,
+}
+
+impl ShutdownHandle {
+    /// See [`WsgiServer::shutdown`].
+    pub fn shutdown(&self) {
+        self.shared.shutdown.store(true, Ordering::Release);
+        let _ = self.shared.poller.notify();
+    }
+}

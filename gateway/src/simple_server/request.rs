@@ -1,0 +1,462 @@
+//! Request heads: httparse for the syntax, RFC 9112 for the framing, one place for errors.
+
+use std::fmt;
+
+use super::Limits;
+use crate::latin1;
+
+/// How the request body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// A body of exactly this many bytes (0 when neither header is present).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// A parsed request head.
+#[derive(Debug)]
+pub(crate) struct RequestHead {
+    pub(crate) method: String,
+    /// The request target exactly as sent (latin-1).
+    pub(crate) target: String,
+    /// `HTTP/1.<minor>`.
+    pub(crate) minor: u8,
+    /// Header names and values as latin-1 strings, in arrival order.
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) framing: Framing,
+    /// The connection may carry another request after this one.
+    pub(crate) keep_alive: bool,
+    /// `Expect: 100-continue` on HTTP/1.1.
+    pub(crate) expect_continue: bool,
+    /// Bytes the head took in the buffer.
+    pub(crate) len: usize,
+}
+
+impl RequestHead {
+    pub(crate) fn is_head(&self) -> bool {
+        self.method == "HEAD"
+    }
+
+    /// The request line as sent, for the access log.
+    pub(crate) fn request_line(&self) -> String {
+        format!("{} {} HTTP/1.{}", self.method, self.target, self.minor)
+    }
+}
+
+/// A request that cannot be served; each maps to one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HttpError {
+    /// Malformed syntax or ambiguous framing (smuggling): 400 and close.
+    BadRequest(&'static str),
+    /// The request line is over [`Limits::max_request_line`]: 414.
+    UriTooLong,
+    /// The head is over [`Limits::max_header_bytes`] or has more than
+    /// [`Limits::max_headers`] fields: 431.
+    HeadersTooLarge(&'static str),
+    /// The body announces more than [`Limits::max_body`]: 413.
+    PayloadTooLarge,
+    /// The head did not arrive within the header-read deadline: 408.
+    Timeout,
+    /// A transfer coding we do not implement: 501.
+    NotImplemented(&'static str),
+    /// HTTP/2 or later on an HTTP/1 connection: 505.
+    VersionNotSupported,
+}
+
+impl HttpError {
+    /// The status line's text (the one place parse errors become statuses).
+    pub(crate) fn status(&self) -> &'static str {
+        match self {
+            HttpError::BadRequest(_) => "400 Bad Request",
+            HttpError::UriTooLong => "414 URI Too Long",
+            HttpError::HeadersTooLarge(_) => "431 Request Header Fields Too Large",
+            HttpError::PayloadTooLarge => "413 Content Too Large",
+            HttpError::Timeout => "408 Request Timeout",
+            HttpError::NotImplemented(_) => "501 Not Implemented",
+            HttpError::VersionNotSupported => "505 HTTP Version Not Supported",
+        }
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HttpError::BadRequest(why)
+            | HttpError::HeadersTooLarge(why)
+            | HttpError::NotImplemented(why) => write!(f, "{}: {why}", self.status()),
+            _ => f.write_str(self.status()),
+        }
+    }
+}
+
+/// `Ok(None)` while the head is incomplete.
+pub(crate) type ParseResult = Result<Option<RequestHead>, HttpError>;
+
+/// Finds the end of the head (after the blank line), tolerating bare LF line ends.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(pos) = memchr(b'\n', &buf[i..]) {
+        let nl = i + pos;
+        let rest = &buf[nl + 1..];
+        if rest.starts_with(b"\r\n") {
+            return Some(nl + 3);
+        }
+        if rest.starts_with(b"\n") {
+            return Some(nl + 2);
+        }
+        i = nl + 1;
+    }
+    None
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// True once `buf` holds a whole head (or enough to reject it), so a worker can take it.
+pub(crate) fn head_ready(buf: &[u8], limits: &Limits) -> bool {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let buf = &buf[start..];
+    head_end(buf).is_some()
+        || buf.len() > limits.max_header_bytes
+        || memchr(b'\n', buf).is_none() && buf.len() > limits.max_request_line
+}
+
+/// Parses a request head from the start of `buf`.
+///
+/// Rules applied, in order (RFC 9112):
+/// - leading empty lines are skipped (§2.2); a request line longer than the limit is 414;
+///   a head longer than the limit, or with too many fields, is 431;
+/// - httparse rejects bad tokens, control characters in the target or header values,
+///   whitespace before a colon and obs-fold continuation lines (§5.1, §5.2): 400;
+/// - a version other than HTTP/1.0 or HTTP/1.1: 505 for 2.0 and later, else 400;
+/// - HTTP/1.1 needs exactly one `Host` (§3.2): 400;
+/// - `Transfer-Encoding` with `Content-Length`, on HTTP/1.0, or not ending in one
+///   `chunked`: 400; any other coding before `chunked`: 501 (§6.1, §6.3);
+/// - `Content-Length` values must all be the same decimal number (§6.3): 400; more than
+///   the body limit: 413.
+pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let buf = &buf[start..];
+    match memchr(b'\n', buf) {
+        None if buf.len() > limits.max_request_line => return Err(HttpError::UriTooLong),
+        None => return Ok(None),
+        Some(line_end) if line_end > limits.max_request_line => return Err(HttpError::UriTooLong),
+        Some(_) => {}
+    }
+    let Some(end) = head_end(buf) else {
+        return if buf.len() > limits.max_header_bytes {
+            Err(HttpError::HeadersTooLarge("header section too large"))
+        } else {
+            Ok(None)
+        };
+    };
+    if end > limits.max_header_bytes {
+        return Err(HttpError::HeadersTooLarge("header section too large"));
+    }
+
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut req = httparse::Request::new(&mut slots);
+    let status = req.parse(&buf[..end]).map_err(|e| match e {
+        httparse::Error::TooManyHeaders => HttpError::HeadersTooLarge("too many header fields"),
+        httparse::Error::Version => version_error(buf),
+        httparse::Error::HeaderName => HttpError::BadRequest("invalid header name"),
+        httparse::Error::HeaderValue => HttpError::BadRequest("invalid header value"),
+        httparse::Error::Token => HttpError::BadRequest("invalid method or request target"),
+        httparse::Error::NewLine => HttpError::BadRequest("invalid line ending"),
+        _ => HttpError::BadRequest("malformed request head"),
+    })?;
+    if status.is_partial() {
+        return Err(HttpError::BadRequest("malformed request head"));
+    }
+    let method = req.method.unwrap_or_default().to_owned();
+    let target = req.path.unwrap_or_default().to_owned();
+    let minor = req.version.unwrap_or(1);
+
+    let mut headers = Vec::with_capacity(req.headers.len());
+    let mut lengths: Vec<&[u8]> = Vec::new();
+    let mut codings: Vec<&[u8]> = Vec::new();
+    let (mut hosts, mut close, mut keep_alive_token, mut expect_continue) =
+        (0, false, false, false);
+    for h in req.headers.iter() {
+        let name = h.name;
+        if name.eq_ignore_ascii_case("content-length") {
+            lengths.push(h.value);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            codings.push(h.value);
+        } else if name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in list_tokens(h.value) {
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case("expect") {
+            expect_continue |= trim(h.value).eq_ignore_ascii_case(b"100-continue");
+        }
+        headers.push((name.to_owned(), latin1::decode(trim(h.value))));
+    }
+
+    if minor == 1 && hosts != 1 {
+        return Err(HttpError::BadRequest(if hosts == 0 {
+            "HTTP/1.1 request without Host"
+        } else {
+            "more than one Host header"
+        }));
+    }
+
+    let framing = if !codings.is_empty() {
+        if !lengths.is_empty() {
+            return Err(HttpError::BadRequest(
+                "both Content-Length and Transfer-Encoding",
+            ));
+        }
+        if minor == 0 {
+            return Err(HttpError::BadRequest(
+                "Transfer-Encoding in an HTTP/1.0 request",
+            ));
+        }
+        let all: Vec<&[u8]> = codings.iter().flat_map(|v| list_tokens(v)).collect();
+        match all.split_last() {
+            Some((last, before)) if last.eq_ignore_ascii_case(b"chunked") => {
+                if before.iter().any(|c| c.eq_ignore_ascii_case(b"chunked")) {
+                    return Err(HttpError::BadRequest("chunked applied more than once"));
+                }
+                if !before.is_empty() {
+                    return Err(HttpError::NotImplemented("unsupported transfer coding"));
+                }
+                Framing::Chunked
+            }
+            _ => {
+                return Err(HttpError::BadRequest(
+                    "Transfer-Encoding must end with chunked",
+                ));
+            }
+        }
+    } else if !lengths.is_empty() {
+        let mut value = None;
+        for raw in lengths.iter().flat_map(|v| v.split(|&b| b == b',')) {
+            let parsed =
+                parse_length(trim(raw)).ok_or(HttpError::BadRequest("invalid Content-Length"))?;
+            if value.is_some_and(|v| v != parsed) {
+                return Err(HttpError::BadRequest("differing Content-Length values"));
+            }
+            value = Some(parsed);
+        }
+        let length = value.unwrap_or(0);
+        if length > limits.max_body {
+            return Err(HttpError::PayloadTooLarge);
+        }
+        Framing::Length(length)
+    } else {
+        Framing::Length(0)
+    };
+
+    let keep_alive = if minor == 1 {
+        !close
+    } else {
+        keep_alive_token && !close
+    };
+    Ok(Some(RequestHead {
+        method,
+        target,
+        minor,
+        headers,
+        framing,
+        keep_alive,
+        expect_continue: expect_continue && minor == 1,
+        len: start + end,
+    }))
+}
+
+/// httparse only knows HTTP/1.x: a well-formed `HTTP/2.0` or later is 505, anything else 400.
+fn version_error(buf: &[u8]) -> HttpError {
+    let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
+    match version.strip_prefix(b"HTTP/") {
+        Some([major, b'.', minor])
+            if major.is_ascii_digit() && minor.is_ascii_digit() && *major >= b'2' =>
+        {
+            HttpError::VersionNotSupported
+        }
+        _ => HttpError::BadRequest("invalid HTTP version"),
+    }
+}
+
+/// A Content-Length value: one or more ASCII digits, nothing else, no overflow.
+fn parse_length(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    value.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+fn trim(value: &[u8]) -> &[u8] {
+    let start = value
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &value[start..end]
+}
+
+/// The non-empty, trimmed elements of a comma-separated header value.
+fn list_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(trim)
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    fn ok(raw: &str) -> RequestHead {
+        parse(raw.as_bytes(), &limits())
+            .expect("valid")
+            .expect("complete")
+    }
+
+    fn err(raw: &str) -> HttpError {
+        parse(raw.as_bytes(), &limits()).expect_err(raw)
+    }
+
+    #[test]
+    fn simple_get() {
+        let head = ok("GET /a?b HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(
+            (head.method.as_str(), head.target.as_str(), head.minor),
+            ("GET", "/a?b", 1)
+        );
+        assert_eq!(head.framing, Framing::Length(0));
+        assert!(head.keep_alive);
+    }
+
+    #[test]
+    fn partial_at_every_offset() {
+        let raw = b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n";
+        for cut in 0..raw.len() {
+            assert!(
+                parse(&raw[..cut], &limits()).unwrap().is_none(),
+                "cut at {cut}"
+            );
+        }
+        assert_eq!(parse(raw, &limits()).unwrap().unwrap().len, raw.len());
+    }
+
+    #[test]
+    fn framing_table() {
+        let cases: &[(&str, Result<Framing, &str>)] = &[
+            ("Content-Length: 5", Ok(Framing::Length(5))),
+            (
+                "Content-Length: 5\r\nContent-Length: 5",
+                Ok(Framing::Length(5)),
+            ),
+            ("Content-Length: 5, 5", Ok(Framing::Length(5))),
+            ("Transfer-Encoding: chunked", Ok(Framing::Chunked)),
+            ("Transfer-Encoding: CHUNKED", Ok(Framing::Chunked)),
+            ("Content-Length: 5\r\nContent-Length: 6", Err("400")),
+            ("Content-Length: 5, 6", Err("400")),
+            ("Content-Length: -1", Err("400")),
+            ("Content-Length: +5", Err("400")),
+            ("Content-Length: 0x10", Err("400")),
+            ("Content-Length: 99999999999999999999999", Err("400")),
+            (
+                "Content-Length: 3\r\nTransfer-Encoding: chunked",
+                Err("400"),
+            ),
+            ("Transfer-Encoding: chunked, identity", Err("400")),
+            (
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+                Err("400"),
+            ),
+            ("Transfer-Encoding: gzip, chunked", Err("501")),
+            ("Transfer-Encoding: gzip", Err("400")),
+        ];
+        for (headers, expected) in cases {
+            let raw = format!("POST / HTTP/1.1\r\nHost: x\r\n{headers}\r\n\r\n");
+            match (parse(raw.as_bytes(), &limits()), expected) {
+                (Ok(Some(head)), Ok(framing)) => assert_eq!(head.framing, *framing, "{headers}"),
+                (Err(e), Err(code)) => assert!(e.status().starts_with(code), "{headers}: {e}"),
+                (got, _) => panic!("{headers}: unexpected {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_heads() {
+        let cases: &[(&str, &str)] = &[
+            ("GET / HTTP/1.1\r\n\r\n", "400"),
+            ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"),
+            ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", "505"),
+            ("GET / HTTP/3.0\r\n\r\n", "505"),
+            ("GET / HTTP/x.y\r\n\r\n", "400"),
+            ("GET / HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n\r\n", "400"),
+            (
+                "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n",
+                "400",
+            ),
+            ("GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
+            ("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\x00b\r\n\r\n", "400"),
+            (
+                "GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "400",
+            ),
+            ("G@T / HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
+        ];
+        for (raw, code) in cases {
+            let e = err(raw);
+            assert!(e.status().starts_with(code), "{raw:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn limits_give_414_and_431() {
+        let long = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(9000));
+        assert_eq!(err(&long), HttpError::UriTooLong);
+        let no_newline_yet = format!("GET /{}", "a".repeat(9000));
+        assert_eq!(err(&no_newline_yet), HttpError::UriTooLong);
+        let many: String = (0..101).map(|i| format!("X-{i}: v\r\n")).collect();
+        let raw = format!("GET / HTTP/1.1\r\nHost: a\r\n{many}\r\n");
+        assert!(matches!(err(&raw), HttpError::HeadersTooLarge(_)));
+        let big = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n",
+            "v".repeat(70_000)
+        );
+        assert!(matches!(err(&big), HttpError::HeadersTooLarge(_)));
+    }
+
+    #[test]
+    fn keep_alive_rules() {
+        assert!(ok("GET / HTTP/1.1\r\nHost: a\r\n\r\n").keep_alive);
+        assert!(!ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").keep_alive);
+        assert!(!ok("GET / HTTP/1.0\r\n\r\n").keep_alive);
+        assert!(ok("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
+        assert!(ok("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n").expect_continue);
+        assert!(!ok("PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect_continue);
+    }
+
+    #[test]
+    fn leading_blank_lines_are_skipped() {
+        let head = ok("\r\n\r\nGET / HTTP/1.0\r\n\r\n");
+        assert_eq!(head.len, "\r\n\r\nGET / HTTP/1.0\r\n\r\n".len());
+    }
+}
