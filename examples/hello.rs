@@ -6,7 +6,7 @@
 //! ```
 //!
 //! `--port N` (0 = ephemeral; `PORT` in the environment works too), `--threads N` (worker
-//! pool size), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
+//! pool size), `--linger-us N` (keep-alive linger), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +25,7 @@ fn hello(_environ: &mut Environ, start_response: &mut StartResponse<'_>) -> Resu
 struct Options {
     port: u16,
     threads: Option<usize>,
+    linger_us: Option<u64>,
     quiet: bool,
 }
 
@@ -32,6 +33,7 @@ fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000),
         threads: None,
+        linger_us: None,
         quiet: false,
     };
     let mut args = std::env::args().skip(1);
@@ -41,6 +43,9 @@ fn parse_args() -> Result<Options, String> {
             "--port" => options.port = value("--port")?.parse().map_err(|e| format!("--port: {e}"))?,
             "--threads" => {
                 options.threads = Some(value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?)
+            }
+            "--linger-us" => {
+                options.linger_us = Some(value("--linger-us")?.parse().map_err(|e| format!("--linger-us: {e}"))?)
             }
             "--quiet" => options.quiet = true,
             other => return Err(format!("unknown argument {other:?} (try --port N --threads N --quiet)")),
@@ -57,6 +62,9 @@ fn main() -> std::io::Result<()> {
     let mut builder = ServerBuilder::new().access_log(!options.quiet);
     if let Some(threads) = options.threads {
         builder = builder.threads(threads);
+    }
+    if let Some(us) = options.linger_us {
+        builder = builder.keep_alive_linger(Duration::from_micros(us));
     }
     let server = builder.bind("127.0.0.1", options.port, hello)?;
     eprintln!("hello: serving on http://{}/", server.server_address());

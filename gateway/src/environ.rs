@@ -1,6 +1,7 @@
 //! The PEP 3333 environ: CGI variables as strings, `wsgi.*` entries as typed fields.
 
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::{self, BufRead, Read, Write};
@@ -36,7 +37,7 @@ use crate::latin1;
 /// assert_eq!(env.keys().collect::<Vec<_>>(), ["PATH_INFO", "REQUEST_METHOD"]);
 /// ```
 pub struct Environ {
-    vars: BTreeMap<String, String>,
+    vars: BTreeMap<Cow<'static, str>, String>,
     url_scheme: Option<String>,
     input: Input,
     errors: ErrorStream,
@@ -76,7 +77,13 @@ impl Environ {
 
     /// Sets a CGI/HTTP variable, returning the previous value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.vars.insert(key.into(), value.into())
+        self.vars.insert(Cow::Owned(key.into()), value.into())
+    }
+
+    /// Sets a variable whose name is a `'static` string (no allocation for the name): the
+    /// fast path servers use for CGI names.
+    pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) -> Option<String> {
+        self.vars.insert(Cow::Borrowed(key), value.into())
     }
 
     /// Removes a CGI/HTTP variable, returning its value.
@@ -91,20 +98,20 @@ impl Environ {
 
     /// Sets a variable only if absent (like Python's `dict.setdefault`), returning its value.
     pub fn set_default(&mut self, key: &str, value: impl Into<String>) -> &str {
-        self.vars
-            .entry(key.to_owned())
-            .or_insert_with(|| value.into())
-            .as_str()
+        if !self.vars.contains_key(key) {
+            self.vars.insert(Cow::Owned(key.to_owned()), value.into());
+        }
+        self.vars.get(key).map_or("", String::as_str)
     }
 
     /// The variables in sorted key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.vars.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// The variable names in sorted order.
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.vars.keys().map(String::as_str)
+        self.vars.keys().map(AsRef::as_ref)
     }
 
     /// How many CGI/HTTP variables are set (the typed `wsgi.*` fields are not counted).
