@@ -31,7 +31,10 @@ struct Options {
 
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
-        port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000),
+        port: std::env::var("PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(8000),
         threads: None,
         linger_us: None,
         quiet: false,
@@ -40,15 +43,31 @@ fn parse_args() -> Result<Options, String> {
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
-            "--port" => options.port = value("--port")?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--port" => {
+                options.port = value("--port")?
+                    .parse()
+                    .map_err(|e| format!("--port: {e}"))?
+            }
             "--threads" => {
-                options.threads = Some(value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?)
+                options.threads = Some(
+                    value("--threads")?
+                        .parse()
+                        .map_err(|e| format!("--threads: {e}"))?,
+                )
             }
             "--linger-us" => {
-                options.linger_us = Some(value("--linger-us")?.parse().map_err(|e| format!("--linger-us: {e}"))?)
+                options.linger_us = Some(
+                    value("--linger-us")?
+                        .parse()
+                        .map_err(|e| format!("--linger-us: {e}"))?,
+                )
             }
             "--quiet" => options.quiet = true,
-            other => return Err(format!("unknown argument {other:?} (try --port N --threads N --quiet)")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?} (try --port N --threads N --quiet)"
+                ));
+            }
         }
     }
     Ok(options)

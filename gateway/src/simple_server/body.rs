@@ -136,6 +136,9 @@ impl BodyState {
     /// `100-continue`) as needed.
     fn need_bytes(&mut self) -> io::Result<()> {
         if !self.conn.buf.is_empty() {
+            // Body bytes already came: the client did not wait, and a server may omit the 100
+            // once it has received some of the content (RFC 9110 §10.1.1).
+            self.continue_pending = false;
             return Ok(());
         }
         if self.continue_pending {
@@ -190,7 +193,9 @@ impl BodyState {
             ) {
                 Ok(Filled::Bytes(_)) => {}
                 Ok(Filled::Eof) => {
-                    return Err(self.fail(BodyFault::Truncated, "client closed inside a chunk line"));
+                    return Err(
+                        self.fail(BodyFault::Truncated, "client closed inside a chunk line")
+                    );
                 }
                 Ok(_) => return Err(self.fail(BodyFault::Malformed, "chunk line too long")),
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
@@ -301,8 +306,9 @@ impl BodyState {
     /// Reads and discards the rest of the body, up to `cap` bytes. True when the body ended
     /// (the connection can carry another request).
     pub(crate) fn drain(&mut self, cap: u64) -> bool {
-        if self.continue_pending {
+        if self.continue_pending && !self.is_done() {
             // The client is waiting for our word before sending; it may or may not send now.
+            // A body already read to its end (sent without waiting) leaves nothing to decide.
             return false;
         }
         let mut drained = 0u64;

@@ -3,6 +3,7 @@
 use std::io::{self, Seek};
 use std::net::{IpAddr, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustix::event::PollFlags;
@@ -52,6 +53,8 @@ pub(crate) struct ServerHandler<'s> {
     stream: Arc<TcpStream>,
     out: Vec<u8>,
     settings: &'s Settings,
+    /// The server's shutdown flag: once set, responses say `Connection: close`.
+    shutdown: &'s AtomicBool,
     exchange: Exchange,
     framing: Framing,
     body_written: u64,
@@ -63,6 +66,7 @@ impl<'s> ServerHandler<'s> {
         environ: Environ,
         stream: Arc<TcpStream>,
         settings: &'s Settings,
+        shutdown: &'s AtomicBool,
         exchange: Exchange,
         fault: FaultFlag,
         out: Vec<u8>,
@@ -73,6 +77,7 @@ impl<'s> ServerHandler<'s> {
             stream,
             out,
             settings,
+            shutdown,
             exchange,
             framing: Framing::Pending,
             body_written: 0,
@@ -246,7 +251,7 @@ impl BaseHandler for ServerHandler<'_> {
     /// unknown one is chunked on HTTP/1.1 and close-delimited on HTTP/1.0. `Connection`
     /// says whether the connection stays open.
     fn cleanup_headers(&mut self) {
-        if self.fault.get() != BodyFault::None {
+        if self.fault.get() != BodyFault::None || self.shutdown.load(Ordering::Acquire) {
             self.exchange.keep_alive = false;
         }
         let code = self.state.status_code;
@@ -396,7 +401,7 @@ impl std::fmt::Debug for ServerHandler<'_> {
 }
 
 /// `26/Nov/2026 12:48:59` (UTC; the reference uses local time).
-fn log_date() -> String {
+pub(crate) fn log_date() -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);

@@ -362,6 +362,6 @@ impl ShutdownHandle {
     /// See [`WsgiServer::shutdown`].
     pub fn shutdown(&self) {
         self.shared.shutdown.store(true, Ordering::Release);
-        let _ = self.shared.poller.notify();
+        self.shared.wake_all();
     }
 }

@@ -1,29 +1,37 @@
-//! The reactor (accepting, idle and slow connections) and the worker loop (requests).
+//! The reactor and the workers.
 //!
-//! A connection belongs either to the reactor (parked: idle keep-alive, still sending its
-//! head, or lingering before close), which costs a descriptor and a buffer, or to one pool
-//! worker, from the moment a whole head is buffered until it has answered and found no
-//! further request already waiting.
+//! Every connection that is idle (between keep-alive requests), still sending its head, or
+//! lingering before close is *parked*: it sits in an epoll set and costs a descriptor and a
+//! buffer, never a thread. The pool's workers wait on that epoll set themselves ("eat what you
+//! kill"): the worker woken for a connection reads it, and once a whole head is buffered
+//! serves it on the spot, with no hand-off to another thread. After a response, a worker that
+//! finds the next request already buffered (pipelining, tight keep-alive loops) serves it at
+//! once; otherwise the connection is parked again. The thread that calls `serve_forever` is
+//! the acceptor: it accepts, registers new connections, and enforces the deadlines of parked
+//! ones.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, TcpListener};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use polling::{Event, Events, Poller};
-use rustix::event::PollFlags;
+use rustix::event::epoll::{self, EventData, EventFlags};
+use rustix::event::{EventfdFlags, PollFlags, eventfd};
 
 use super::Settings;
 use super::body::{BodyState, FaultFlag, RequestInput};
-use super::conn::{Conn, Filled, wait_ready, write_all};
+use super::conn::{Conn, Filled, fill_blocking, wait_ready, write_all};
 use super::environ::build_environ;
-use super::handler::{Exchange, ServerHandler, error_response, escape_log};
+use super::handler::{Exchange, ServerHandler, error_response};
 use super::request::{self, Framing, HttpError};
 use crate::handlers::{BaseHandler, Outcome};
 use crate::{App, Input};
 
-const LISTENER: usize = usize::MAX - 1;
+/// The epoll key of the shutdown eventfd.
+const WAKE: u64 = u64::MAX;
 /// How often parked connections are checked against their deadlines.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// After an `accept` error such as EMFILE, wait this long before accepting again.
@@ -34,7 +42,7 @@ const LINGER: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Park {
-    /// Between requests on a kept-alive connection.
+    /// Between requests on a kept-alive connection (or just accepted).
     Idle,
     /// Part of a head has arrived; the header-read deadline runs.
     Head,
@@ -49,51 +57,82 @@ struct Parked {
     deadline: Instant,
 }
 
-/// Parked connections by key (a slab: a vector with a free list).
+#[derive(Debug, Default)]
+struct Entry {
+    generation: u32,
+    parked: Option<Parked>,
+}
+
+/// Parked connections. A key is the slot index and the slot's generation, so an epoll event
+/// for a connection that was closed and whose slot was reused is recognised as stale.
 #[derive(Debug, Default)]
 struct Slab {
-    entries: Vec<Option<Parked>>,
-    free: Vec<usize>,
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    len: usize,
 }
 
 impl Slab {
-    fn insert(&mut self, parked: Parked) -> usize {
-        match self.free.pop() {
-            Some(key) => {
-                self.entries[key] = Some(parked);
-                key
-            }
+    fn insert(&mut self, parked: Parked) -> u64 {
+        let index = match self.free.pop() {
+            Some(index) => index,
             None => {
-                self.entries.push(Some(parked));
-                self.entries.len() - 1
+                self.entries.push(Entry::default());
+                (self.entries.len() - 1) as u32
             }
-        }
+        };
+        let entry = &mut self.entries[index as usize];
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.parked = Some(parked);
+        self.len += 1;
+        u64::from(entry.generation) << 32 | u64::from(index)
     }
 
-    fn remove(&mut self, key: usize) -> Option<Parked> {
-        let parked = self.entries.get_mut(key)?.take()?;
-        self.free.push(key);
+    fn remove(&mut self, key: u64) -> Option<Parked> {
+        let index = (key & u64::from(u32::MAX)) as u32;
+        let entry = self.entries.get_mut(index as usize)?;
+        if u64::from(entry.generation) != key >> 32 {
+            return None;
+        }
+        let parked = entry.parked.take()?;
+        self.free.push(index);
+        self.len -= 1;
         Some(parked)
     }
 
-    fn len(&self) -> usize {
-        self.entries.len() - self.free.len()
+    fn keys(&self) -> Vec<u64> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.parked.is_some())
+            .map(|(i, e)| u64::from(e.generation) << 32 | i as u64)
+            .collect()
+    }
+
+    fn expired(&self, now: Instant) -> Vec<u64> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.parked.as_ref().is_some_and(|p| p.deadline <= now))
+            .map(|(i, e)| u64::from(e.generation) << 32 | i as u64)
+            .collect()
     }
 }
 
-/// What the reactor, the workers and the server's handle share.
+/// What the acceptor, the workers and the server's handles share.
 pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) app: RwLock<Arc<dyn App>>,
-    pub(crate) poller: Poller,
+    epoll: OwnedFd,
+    wake: OwnedFd,
     pub(crate) listener: TcpListener,
-    pub(crate) pool: rayon::ThreadPool,
+    pool: rayon::ThreadPool,
     parked: Mutex<Slab>,
-    /// Jobs handed to the pool and not started yet.
-    queued: AtomicUsize,
-    /// Connections owned by workers.
-    active: Mutex<usize>,
-    idle: Condvar,
+    /// Connections being served by a worker.
+    active: AtomicUsize,
+    /// Worker loops still running.
+    workers: AtomicUsize,
+    idle: (Mutex<()>, Condvar),
     pub(crate) shutdown: AtomicBool,
 }
 
@@ -101,10 +140,14 @@ impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
             .field("listener", &self.listener)
-            .field("queued", &self.queued)
+            .field("active", &self.active)
             .field("shutdown", &self.shutdown)
             .finish_non_exhaustive()
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Shared {
@@ -114,17 +157,19 @@ impl Shared {
         listener: TcpListener,
     ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
-        let poller = Poller::new()?;
-        let threads = settings.threads;
+        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+        let wake = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+        // Level-triggered: once written, every worker's wait returns it, so all of them stop.
+        epoll::add(&epoll, &wake, EventData::new_u64(WAKE), EventFlags::IN)?;
         let stderr = settings.stderr.clone();
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
+            .num_threads(settings.threads)
             .thread_name(|i| format!("gateway-worker-{i}"))
             .panic_handler(move |_| {
                 let mut stderr = stderr.clone();
                 let _ = io::Write::write_all(
                     &mut stderr,
-                    b"gateway: a worker job panicked outside the app; the connection was dropped\n",
+                    b"gateway: a worker panicked outside the app; its connection was dropped\n",
                 );
             })
             .build()
@@ -132,13 +177,14 @@ impl Shared {
         Ok(Shared {
             settings,
             app: RwLock::new(app),
-            poller,
+            epoll,
+            wake,
             listener,
             pool,
             parked: Mutex::new(Slab::default()),
-            queued: AtomicUsize::new(0),
-            active: Mutex::new(0),
-            idle: Condvar::new(),
+            active: AtomicUsize::new(0),
+            workers: AtomicUsize::new(0),
+            idle: (Mutex::new(()), Condvar::new()),
             shutdown: AtomicBool::new(false),
         })
     }
@@ -152,7 +198,14 @@ impl Shared {
         Arc::clone(&self.app.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Hands a connection to the reactor.
+    /// Wakes every worker (and `serve_forever`'s wait) for shutdown.
+    pub(crate) fn wake_all(&self) {
+        let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
+        let _guard = lock(&self.idle.0);
+        self.idle.1.notify_all();
+    }
+
+    /// Parks a connection: it goes into the epoll set, armed for one readable event.
     fn park(&self, conn: Conn, park: Park) {
         let timeout = match park {
             Park::Idle => self.settings.limits.keep_alive_timeout,
@@ -160,38 +213,34 @@ impl Shared {
             Park::Linger => LINGER,
         };
         let stream = Arc::clone(&conn.stream);
-        let key = {
-            let mut slab = self.parked.lock().unwrap_or_else(|e| e.into_inner());
-            slab.insert(Parked {
-                conn,
-                park,
-                deadline: Instant::now() + timeout,
-            })
-        };
-        if self.poller.modify(&*stream, Event::readable(key)).is_err() {
-            // Not registered (or gone): forget it.
+        let key = lock(&self.parked).insert(Parked {
+            conn,
+            park,
+            deadline: Instant::now() + timeout,
+        });
+        let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ONESHOT;
+        let armed = epoll::modify(&self.epoll, &*stream, EventData::new_u64(key), flags)
+            .or_else(|_| epoll::add(&self.epoll, &*stream, EventData::new_u64(key), flags));
+        if armed.is_err() {
             self.forget(key);
         }
     }
 
-    fn forget(&self, key: usize) {
-        let parked = self
-            .parked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+    fn forget(&self, key: u64) {
+        let parked = lock(&self.parked).remove(key);
         if let Some(parked) = parked {
             self.close(parked.conn);
         }
     }
 
     /// Closes a connection for good.
-    fn close(&self, conn: Conn) {
-        let _ = self.poller.delete(&*conn.stream);
+    pub(crate) fn close(&self, conn: Conn) {
+        let _ = epoll::delete(&self.epoll, &*conn.stream);
         let _ = conn.stream.shutdown(Shutdown::Both);
     }
 
-    /// Sends an error response and lingers before closing.
+    /// Sends an error response, then lingers (reading and discarding) before closing, so the
+    /// client reads the response rather than a reset.
     fn reject(&self, conn: Conn, error: &HttpError) {
         let response = error_response(
             error.status(),
@@ -200,39 +249,20 @@ impl Shared {
         );
         let _ = write_all(&conn.stream, &response, self.settings.limits.write_timeout);
         if self.settings.access_log {
-            self.log_line(&conn, error.status());
+            let line = format!(
+                "{} - - [{}] \"-\" {} -\n",
+                conn.peer.ip(),
+                super::handler::log_date(),
+                &error.status()[..3]
+            );
+            let _ = io::Write::write_all(&mut self.settings.stderr.clone(), line.as_bytes());
         }
         let _ = conn.stream.shutdown(Shutdown::Write);
         self.park(conn, Park::Linger);
     }
 
-    fn log_line(&self, conn: &Conn, status: &str) {
-        let line = format!(
-            "{} - - \"{}\" {} -",
-            conn.peer.ip(),
-            escape_log("-"),
-            &status[..3]
-        );
-        self.log(&line);
-    }
-
-    fn dispatch(self: &Arc<Self>, conn: Conn) {
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        *self.active.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        let shared = Arc::clone(self);
-        self.pool.spawn(move || {
-            shared.queued.fetch_sub(1, Ordering::Relaxed);
-            serve(&shared, conn);
-            let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
-            *active -= 1;
-            if *active == 0 {
-                shared.idle.notify_all();
-            }
-        });
-    }
-
-    /// Accepts every pending connection.
-    fn accept_all(self: &Arc<Self>) -> Option<Instant> {
+    /// Accepts every pending connection and parks it.
+    fn accept_all(&self) -> Option<Instant> {
         loop {
             match self.listener.accept() {
                 Ok((stream, peer)) => {
@@ -240,21 +270,9 @@ impl Shared {
                     if stream.set_nonblocking(true).is_err() {
                         continue;
                     }
-                    let conn = Conn::new(stream, peer, self.settings.read_buffer);
-                    let stream = Arc::clone(&conn.stream);
-                    let key = self
-                        .parked
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(Parked {
-                            deadline: Instant::now() + self.settings.limits.header_read_timeout,
-                            conn,
-                            park: Park::Idle,
-                        });
-                    if let Err(e) = add_source(&self.poller, &*stream, key) {
-                        self.log(&format!("cannot watch a new connection: {e}"));
-                        self.forget(key);
-                    }
+                    let mut conn = Conn::new(stream, peer, self.settings.read_buffer);
+                    conn.served = 0;
+                    self.park_new(conn);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -270,22 +288,23 @@ impl Shared {
         }
     }
 
-    /// Reads what a parked connection has; dispatches it once a head is complete.
-    fn on_readable(self: &Arc<Self>, key: usize) {
-        let Some(mut parked) = self
-            .parked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key)
-        else {
-            return;
+    /// A new connection has no request yet: the header-read deadline runs from accept.
+    fn park_new(&self, conn: Conn) {
+        self.park(conn, Park::Head);
+    }
+
+    /// Handles a readable event on a parked connection.
+    fn on_readable(self: &Arc<Self>, key: u64) {
+        let Some(mut parked) = lock(&self.parked).remove(key) else {
+            return; // Stale: swept or closed meanwhile.
         };
         let limits = &self.settings.limits;
-        let limit = limits.max_header_bytes + limits.max_request_line + 2;
+        let limit = head_buffer_limit(limits);
         loop {
             match parked.conn.fill(limit) {
                 Ok(Filled::Bytes(_)) if parked.park == Park::Linger => {
-                    parked.conn.buf.consume(parked.conn.buf.len());
+                    let n = parked.conn.buf.len();
+                    parked.conn.buf.consume(n);
                 }
                 Ok(Filled::Bytes(_)) => {
                     if parked.park == Park::Idle {
@@ -293,13 +312,13 @@ impl Shared {
                         parked.deadline = Instant::now() + limits.header_read_timeout;
                     }
                     if request::head_ready(parked.conn.buf.bytes(), limits) {
-                        self.dispatch(parked.conn);
+                        self.serve_here(parked.conn);
                         return;
                     }
                 }
                 Ok(Filled::WouldBlock) => break,
                 Ok(Filled::Full) => {
-                    self.dispatch(parked.conn);
+                    self.serve_here(parked.conn);
                     return;
                 }
                 Ok(Filled::Eof) | Err(_) => {
@@ -309,31 +328,69 @@ impl Shared {
             }
         }
         let stream = Arc::clone(&parked.conn.stream);
-        let key = self
-            .parked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(parked);
-        if self.poller.modify(&*stream, Event::readable(key)).is_err() {
+        let key = lock(&self.parked).insert(parked);
+        let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ONESHOT;
+        if epoll::modify(&self.epoll, &*stream, EventData::new_u64(key), flags).is_err() {
             self.forget(key);
         }
+    }
+
+    /// Serves a connection whose head is complete, on the calling worker.
+    fn serve_here(self: &Arc<Self>, conn: Conn) {
+        self.active.fetch_add(1, Ordering::AcqRel);
+        serve(self, conn);
+        if self.active.fetch_sub(1, Ordering::AcqRel) == 1 && self.shutdown.load(Ordering::Acquire)
+        {
+            let _guard = lock(&self.idle.0);
+            self.idle.1.notify_all();
+        }
+    }
+
+    /// A worker: waits on the epoll set and serves what it wakes for, until shutdown.
+    fn worker_loop(self: &Arc<Self>) {
+        let mut events = [MaybeUninit::<epoll::Event>::uninit(); 1];
+        loop {
+            let keys: Vec<u64> = match epoll::wait(&self.epoll, &mut events[..], None) {
+                Ok((ready, _)) => ready.iter().map(|e| e.data.u64()).collect(),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => {
+                    self.log(&format!("epoll_wait failed: {e}; worker stopping"));
+                    break;
+                }
+            };
+            for key in keys {
+                if key == WAKE {
+                    if self.shutdown.load(Ordering::Acquire) {
+                        // epoll wakes one waiter per new event: poke the eventfd again so the
+                        // next waiting worker wakes up and stops too.
+                        let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
+                        self.worker_done();
+                        return;
+                    }
+                } else {
+                    self.on_readable(key);
+                }
+            }
+        }
+        self.worker_done();
+    }
+
+    fn worker_done(&self) {
+        self.workers.fetch_sub(1, Ordering::AcqRel);
+        let _guard = lock(&self.idle.0);
+        self.idle.1.notify_all();
     }
 
     /// Closes parked connections whose deadline passed: idle ones quietly, half-sent heads
     /// with 408.
     fn sweep(&self, now: Instant) {
         let expired: Vec<Parked> = {
-            let mut slab = self.parked.lock().unwrap_or_else(|e| e.into_inner());
-            let keys: Vec<usize> = slab
-                .entries
-                .iter()
-                .enumerate()
-                .filter_map(|(k, p)| p.as_ref().filter(|p| p.deadline <= now).map(|_| k))
-                .collect();
+            let mut slab = lock(&self.parked);
+            let keys = slab.expired(now);
             keys.into_iter().filter_map(|k| slab.remove(k)).collect()
         };
         for parked in expired {
-            if parked.park == Park::Head {
+            if parked.park == Park::Head && !parked.conn.buf.is_empty() {
                 let response = error_response(
                     "408 Request Timeout",
                     "the request head did not arrive in time",
@@ -346,19 +403,30 @@ impl Shared {
         }
     }
 
-    /// Closes every parked connection (shutdown).
+    /// At shutdown: every parked connection is closed, except one whose next request has
+    /// already arrived whole, which is answered (with `Connection: close`).
     fn close_parked(self: &Arc<Self>) {
         let all: Vec<Parked> = {
-            let mut slab = self.parked.lock().unwrap_or_else(|e| e.into_inner());
-            let keys: Vec<usize> = (0..slab.entries.len()).collect();
+            let mut slab = lock(&self.parked);
+            let keys = slab.keys();
             keys.into_iter().filter_map(|k| slab.remove(k)).collect()
         };
-        for parked in all {
-            if parked.park == Park::Head
+        let limit = head_buffer_limit(&self.settings.limits);
+        for mut parked in all {
+            if parked.park != Park::Linger {
+                while let Ok(Filled::Bytes(_)) = parked.conn.fill(limit) {}
+            }
+            if parked.park != Park::Linger
                 && request::head_ready(parked.conn.buf.bytes(), &self.settings.limits)
             {
-                // A late request that already arrived whole: answer it (with Connection: close).
-                self.dispatch(parked.conn);
+                let shared = Arc::clone(self);
+                self.active.fetch_add(1, Ordering::AcqRel);
+                self.pool.spawn(move || {
+                    serve(&shared, parked.conn);
+                    shared.active.fetch_sub(1, Ordering::AcqRel);
+                    let _guard = lock(&shared.idle.0);
+                    shared.idle.1.notify_all();
+                });
             } else {
                 self.close(parked.conn);
             }
@@ -367,75 +435,75 @@ impl Shared {
 
     /// How many connections are parked.
     pub(crate) fn parked_count(&self) -> usize {
-        self.parked.lock().unwrap_or_else(|e| e.into_inner()).len()
+        lock(&self.parked).len
     }
 
-    /// Runs the reactor until shutdown, then waits for in-flight requests.
+    /// `serve_forever`: starts the workers, then accepts and sweeps until shutdown; then
+    /// closes idle connections and waits (up to the shutdown timeout) for requests in flight.
     pub(crate) fn run_reactor(self: &Arc<Self>) -> io::Result<()> {
-        add_listener(&self.poller, &self.listener)?;
-        let mut events = Events::new();
+        for _ in 0..self.settings.threads {
+            let shared = Arc::clone(self);
+            self.workers.fetch_add(1, Ordering::AcqRel);
+            self.pool.spawn(move || shared.worker_loop());
+        }
         let mut last_sweep = Instant::now();
         let mut paused_until: Option<Instant> = None;
         while !self.shutdown.load(Ordering::Acquire) {
-            events.clear();
-            let timeout = match paused_until {
-                Some(until) => until
-                    .saturating_duration_since(Instant::now())
-                    .min(SWEEP_EVERY),
-                None => SWEEP_EVERY,
-            };
-            match self.poller.wait(&mut events, Some(timeout)) {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-            for event in events.iter() {
-                if event.key == LISTENER {
-                    paused_until = self.accept_all();
-                    if paused_until.is_none() {
-                        self.poller
-                            .modify(&self.listener, Event::readable(LISTENER))?;
-                    }
-                } else {
-                    self.on_readable(event.key);
+            let now = Instant::now();
+            let wait = match paused_until {
+                Some(until) if until > now => {
+                    std::thread::sleep((until - now).min(SWEEP_EVERY));
+                    None
                 }
+                _ => {
+                    paused_until = None;
+                    Some(wait_ready_or_wake(&self.listener, &self.wake, SWEEP_EVERY)?)
+                }
+            };
+            if self.shutdown.load(Ordering::Acquire) {
+                break;
+            }
+            if wait == Some(true) {
+                paused_until = self.accept_all();
             }
             let now = Instant::now();
-            if paused_until.is_some_and(|until| until <= now) {
-                paused_until = None;
-                self.poller
-                    .modify(&self.listener, Event::readable(LISTENER))?;
-            }
             if now.duration_since(last_sweep) >= SWEEP_EVERY {
                 last_sweep = now;
                 self.sweep(now);
             }
         }
-        let _ = self.poller.delete(&self.listener);
+        // Refuse new connections from now on (a listening socket shut for reading stops
+        // completing handshakes on Linux), then settle the parked ones.
+        let _ = rustix::net::shutdown(&self.listener, rustix::net::Shutdown::Read);
         self.close_parked();
+        self.wake_all();
         self.wait_idle(self.settings.shutdown_timeout);
         Ok(())
     }
 
-    /// Waits until no worker holds a connection, or `timeout` passes.
+    /// Waits until no worker loop runs and no connection is being served, or `timeout` passes.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
-        while *active > 0 {
+        let mut guard = lock(&self.idle.0);
+        loop {
+            if self.active.load(Ordering::Acquire) == 0 && self.workers.load(Ordering::Acquire) == 0
+            {
+                return true;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
             }
-            active = self
+            guard = self
                 .idle
-                .wait_timeout(active, left)
+                .1
+                .wait_timeout(guard, left.min(SWEEP_EVERY))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        true
     }
 
-    /// Serves one connection with exactly one request, blocking (`handle_request`).
+    /// `handle_request`: waits for one connection and answers one request on it, blocking.
     pub(crate) fn serve_one(self: &Arc<Self>, timeout: Option<Duration>) -> io::Result<bool> {
         let wait = timeout.unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
         if !wait_ready(&self.listener, PollFlags::IN, wait)? {
@@ -453,17 +521,19 @@ impl Shared {
         let deadline = Instant::now() + limits.header_read_timeout;
         while !request::head_ready(conn.buf.bytes(), limits) {
             let left = deadline.saturating_duration_since(Instant::now());
-            match super::conn::fill_blocking(
-                &conn.stream,
-                &mut conn.buf,
-                limits.max_header_bytes + limits.max_request_line + 2,
-                left,
-            ) {
+            match fill_blocking(&conn.stream, &mut conn.buf, head_buffer_limit(limits), left) {
                 Ok(Filled::Bytes(_)) => {}
                 Ok(Filled::Full) => break,
                 Ok(_) => return Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    self.reject_unregistered(conn, &HttpError::Timeout);
+                    let error = HttpError::Timeout;
+                    let response = error_response(
+                        error.status(),
+                        &error.to_string(),
+                        &self.settings.server_software,
+                    );
+                    let _ = write_all(&conn.stream, &response, limits.write_timeout);
+                    let _ = conn.stream.shutdown(Shutdown::Both);
                     return Ok(true);
                 }
                 Err(_) => return Ok(true),
@@ -472,29 +542,33 @@ impl Shared {
         serve_request(self, conn, true);
         Ok(true)
     }
+}
 
-    fn reject_unregistered(&self, conn: Conn, error: &HttpError) {
-        let response = error_response(
-            error.status(),
-            &error.to_string(),
-            &self.settings.server_software,
-        );
-        let _ = write_all(&conn.stream, &response, self.settings.limits.write_timeout);
-        let _ = conn.stream.shutdown(Shutdown::Both);
+/// The most bytes buffered while waiting for a head: enough to see that a limit was passed.
+fn head_buffer_limit(limits: &super::Limits) -> usize {
+    limits.max_header_bytes + limits.max_request_line + 2
+}
+
+/// Waits until the listener is readable or the wake eventfd fired.
+fn wait_ready_or_wake(
+    listener: &TcpListener,
+    wake: &OwnedFd,
+    timeout: Duration,
+) -> io::Result<bool> {
+    use rustix::event::{PollFd, Timespec};
+    let spec = Timespec::try_from(timeout).unwrap_or(Timespec {
+        tv_sec: 1,
+        tv_nsec: 0,
+    });
+    let mut fds = [
+        PollFd::from_borrowed_fd(listener.as_fd(), PollFlags::IN),
+        PollFd::from_borrowed_fd(wake.as_fd(), PollFlags::IN),
+    ];
+    match rustix::event::poll(&mut fds, Some(&spec)) {
+        Ok(_) => Ok(!fds[0].revents().is_empty()),
+        Err(rustix::io::Errno::INTR) => Ok(false),
+        Err(e) => Err(e.into()),
     }
-}
-
-fn add_listener(poller: &Poller, listener: &TcpListener) -> io::Result<()> {
-    add_source(poller, listener, LISTENER)
-}
-
-/// Registers a socket with the poller (oneshot, readable).
-#[allow(unsafe_code)]
-fn add_source(poller: &Poller, source: &impl std::os::fd::AsRawFd, key: usize) -> io::Result<()> {
-    // SAFETY: `polling` requires the source to stay open until it is deleted from the
-    // poller. Every connection is deleted in `Shared::close` before its socket is dropped, and
-    // the listener is deleted when the reactor stops, before `Shared` (which owns it) drops.
-    unsafe { poller.add(source.as_raw_fd(), Event::readable(key)) }
 }
 
 /// The worker loop for one connection: requests until it must close or has nothing ready.
@@ -528,10 +602,9 @@ fn serve(shared: &Arc<Shared>, conn: Conn) {
                 return;
             }
         }
-        // Nothing yet: wait a moment for a tight keep-alive loop, unless others are queued.
+        // Nothing yet: wait a moment for a tight keep-alive loop, if so configured.
         let linger = shared.settings.keep_alive_linger;
         if !linger.is_zero()
-            && shared.queued.load(Ordering::Relaxed) == 0
             && !shared.shutdown.load(Ordering::Acquire)
             && wait_ready(&*conn.stream, PollFlags::IN, linger).unwrap_or(false)
         {
@@ -570,7 +643,13 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
         }
         Err(error) => {
             if single {
-                shared.reject_unregistered(conn, &error);
+                let response = error_response(
+                    error.status(),
+                    &error.to_string(),
+                    &settings.server_software,
+                );
+                let _ = write_all(&conn.stream, &response, settings.limits.write_timeout);
+                let _ = conn.stream.shutdown(Shutdown::Both);
             } else {
                 shared.reject(conn, &error);
             }
@@ -612,6 +691,7 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
         environ,
         stream,
         settings,
+        &shared.shutdown,
         exchange,
         fault.clone(),
         Vec::with_capacity(1024),
@@ -625,11 +705,11 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
         return None;
     };
     if !keep_alive || shared.shutdown.load(Ordering::Acquire) {
-        close_after_response(shared, body.conn, &fault);
+        close_after_response(shared, body.conn, single);
         return None;
     }
     if !body.drain(settings.limits.max_drain) {
-        close_after_response(shared, body.conn, &fault);
+        close_after_response(shared, body.conn, single);
         return None;
     }
     let mut conn = body.conn;
@@ -637,8 +717,15 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
     Some(conn)
 }
 
-fn close_after_response(shared: &Shared, conn: Conn, fault: &FaultFlag) {
-    let _ = fault;
+/// Ends a connection after its last response: the write side is shut at once and the read
+/// side drained for a while by the reactor, so unread request bytes do not turn the close
+/// into a reset that could destroy the response (RFC 9112 §9.6). `handle_request` has no
+/// reactor, so it closes outright.
+fn close_after_response(shared: &Shared, conn: Conn, single: bool) {
     let _ = conn.stream.shutdown(Shutdown::Write);
-    shared.park(conn, Park::Linger);
+    if single {
+        shared.close(conn);
+    } else {
+        shared.park(conn, Park::Linger);
+    }
 }
