@@ -6,7 +6,7 @@
 //! ```
 //!
 //! `--port N` (0 = ephemeral; `PORT` in the environment works too), `--threads N` (worker
-//! pool size), `--linger-us N` (keep-alive linger), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
+//! pool size), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +25,6 @@ fn hello(_environ: &mut Environ, start_response: &mut StartResponse<'_>) -> Resu
 struct Options {
     port: u16,
     threads: Option<usize>,
-    linger_us: Option<u64>,
     quiet: bool,
 }
 
@@ -36,7 +35,6 @@ fn parse_args() -> Result<Options, String> {
             .and_then(|p| p.parse().ok())
             .unwrap_or(8000),
         threads: None,
-        linger_us: None,
         quiet: false,
     };
     let mut args = std::env::args().skip(1);
@@ -53,13 +51,6 @@ fn parse_args() -> Result<Options, String> {
                     value("--threads")?
                         .parse()
                         .map_err(|e| format!("--threads: {e}"))?,
-                )
-            }
-            "--linger-us" => {
-                options.linger_us = Some(
-                    value("--linger-us")?
-                        .parse()
-                        .map_err(|e| format!("--linger-us: {e}"))?,
                 )
             }
             "--quiet" => options.quiet = true,
@@ -81,9 +72,6 @@ fn main() -> std::io::Result<()> {
     let mut builder = ServerBuilder::new().access_log(!options.quiet);
     if let Some(threads) = options.threads {
         builder = builder.threads(threads);
-    }
-    if let Some(us) = options.linger_us {
-        builder = builder.keep_alive_linger(Duration::from_micros(us));
     }
     let server = builder.bind("127.0.0.1", options.port, hello)?;
     eprintln!("hello: serving on http://{}/", server.server_address());

@@ -1183,7 +1183,7 @@ fn environ_from_request() {
     assert_eq!(env["wsgi.multiprocess"], "false");
     assert_eq!(env["wsgi.input_terminated"], "true");
     let base = server.server.base_environ();
-    assert!(base.contains(&("SERVER_PORT".to_owned(), server.addr.port().to_string())));
+    assert!(base.contains(&("SERVER_PORT", server.addr.port().to_string())));
 }
 
 #[test]
@@ -1737,4 +1737,30 @@ fn python_http_client_keep_alive_and_chunked_post() {
             "connections 1 False",
         ]
     );
+}
+
+// ---- pool: apps that block -----------------------------------------------------------------
+
+/// Only one worker per core waits on epoll at a time; when those are all stuck in a blocking
+/// app, the acceptor opens more slots, so other connections are still answered promptly.
+#[test]
+fn blocking_apps_do_not_starve_other_connections() {
+    let server = start(router(), |b| b.threads(8));
+    let mut sleepers: Vec<Client> = (0..4).map(|_| Client::connect(server.addr)).collect();
+    for client in &mut sleepers {
+        client.send(get("/sleep"));
+    }
+    thread::sleep(Duration::from_millis(50));
+    let fast = one_response(server.addr, get_close("/fast"));
+    assert_eq!(fast.text(), "hello world");
+    // Ordering, not timing: the fast answer came while every sleeper was still asleep.
+    for client in &mut sleepers {
+        assert!(
+            client.bytes_within(Duration::from_millis(1)).is_empty(),
+            "the fast request was only answered after a blocking one finished"
+        );
+    }
+    for client in &mut sleepers {
+        assert_eq!(client.response().text(), "slept");
+    }
 }

@@ -103,6 +103,8 @@ pub(crate) struct Conn {
     pub(crate) buf: ReadBuf,
     /// Requests served on this connection so far.
     pub(crate) served: u64,
+    /// The response buffer, kept between requests.
+    pub(crate) out: Vec<u8>,
 }
 
 /// What a non-blocking read found.
@@ -125,6 +127,7 @@ impl Conn {
             peer,
             buf: ReadBuf::with_capacity(capacity),
             served: 0,
+            out: Vec::new(),
         }
     }
 

@@ -80,22 +80,33 @@ fn target_path(target: &str) -> &str {
 ///   dashed header a proxy set); the process environment is never copied in.
 pub(crate) fn build_environ(
     head: &RequestHead,
-    base: &[(String, String)],
+    base: &[(&'static str, String)],
     peer: SocketAddr,
     keep_underscores: bool,
 ) -> Environ {
     let mut env = Environ::new();
-    env.extend(base.iter().cloned());
-    env.insert("SERVER_PROTOCOL", format!("HTTP/1.{}", head.minor));
-    env.insert("REQUEST_METHOD", head.method.as_str());
-    env.insert("REQUEST_URI", head.target.as_str());
+    for (key, value) in base {
+        env.insert_static(key, value.as_str());
+    }
+    env.insert_static(
+        "SERVER_PROTOCOL",
+        if head.minor == 0 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        },
+    );
+    env.insert_static("REQUEST_METHOD", head.method.as_str());
+    env.insert_static("REQUEST_URI", head.target.as_str());
     let target = target_path(&head.target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    env.insert("PATH_INFO", decode_path(path));
-    env.insert("QUERY_STRING", query);
-    env.insert("REMOTE_ADDR", peer.ip().to_string());
-    env.insert("REMOTE_PORT", peer.port().to_string());
-    env.set_default("REMOTE_HOST", "");
+    env.insert_static("PATH_INFO", decode_path(path));
+    env.insert_static("QUERY_STRING", query);
+    env.insert_static("REMOTE_ADDR", peer.ip().to_string());
+    env.insert_static("REMOTE_PORT", peer.port().to_string());
+    if !env.contains("REMOTE_HOST") {
+        env.insert_static("REMOTE_HOST", "");
+    }
 
     let mut content_type = None;
     for (name, value) in &head.headers {
@@ -109,11 +120,18 @@ pub(crate) fn build_environ(
         if name.contains('_') && !keep_underscores {
             continue;
         }
-        let key = name.replace('-', "_").to_ascii_uppercase();
-        if env.contains(&key) {
+        let mut key = String::with_capacity(name.len() + 5);
+        key.push_str("HTTP_");
+        key.extend(name.chars().map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        }));
+        if env.contains(&key[5..]) {
             continue;
         }
-        let key = format!("HTTP_{key}");
         match env.get(&key) {
             Some(existing) => {
                 let joined = format!("{existing},{value}");
@@ -124,7 +142,7 @@ pub(crate) fn build_environ(
             }
         }
     }
-    env.insert("CONTENT_TYPE", content_type.unwrap_or("text/plain"));
+    env.insert_static("CONTENT_TYPE", content_type.unwrap_or("text/plain"));
     match head.framing {
         Framing::Length(n)
             if head
@@ -132,10 +150,10 @@ pub(crate) fn build_environ(
                 .iter()
                 .any(|(k, _)| k.eq_ignore_ascii_case("content-length")) =>
         {
-            env.insert("CONTENT_LENGTH", n.to_string());
+            env.insert_static("CONTENT_LENGTH", n.to_string());
         }
         _ => {
-            env.insert("CONTENT_LENGTH", "");
+            env.insert_static("CONTENT_LENGTH", "");
         }
     }
     env.set_input_terminated(true);

@@ -90,6 +90,12 @@ impl<'s> ServerHandler<'s> {
         self.exchange.keep_alive
     }
 
+    /// The output buffer (emptied), for the next request on the connection.
+    pub(crate) fn into_buffer(mut self) -> Vec<u8> {
+        self.out.clear();
+        std::mem::take(&mut self.out)
+    }
+
     fn send(&mut self, data: &[u8]) -> io::Result<()> {
         if self.out.len() + data.len() >= DIRECT_WRITE {
             self.flush_out()?;

@@ -37,6 +37,7 @@ mod conn;
 mod demo;
 mod environ;
 mod handler;
+mod pollers;
 mod reactor;
 mod request;
 
@@ -102,7 +103,6 @@ impl Default for Limits {
 pub(crate) struct Settings {
     pub(crate) limits: Limits,
     pub(crate) threads: usize,
-    pub(crate) keep_alive_linger: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) access_log: bool,
     pub(crate) sendfile: bool,
@@ -110,7 +110,7 @@ pub(crate) struct Settings {
     pub(crate) server_software: String,
     pub(crate) stderr: ErrorStream,
     pub(crate) read_buffer: usize,
-    pub(crate) base_environ: Vec<(String, String)>,
+    pub(crate) base_environ: Vec<(&'static str, String)>,
 }
 
 /// Configures a [`WsgiServer`]; [`make_server`] is `ServerBuilder::new().bind(host, port, app)`.
@@ -132,7 +132,6 @@ pub(crate) struct Settings {
 pub struct ServerBuilder {
     limits: Limits,
     threads: usize,
-    keep_alive_linger: Duration,
     shutdown_timeout: Duration,
     access_log: bool,
     sendfile: bool,
@@ -154,7 +153,6 @@ impl ServerBuilder {
         ServerBuilder {
             limits: Limits::default(),
             threads: (cores * 4).max(4),
-            keep_alive_linger: Duration::ZERO,
             shutdown_timeout: Duration::from_secs(10),
             access_log: true,
             sendfile: true,
@@ -173,14 +171,6 @@ impl ServerBuilder {
     /// The limits (see [`Limits`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
-        self
-    }
-
-    /// How long a worker waits for the next request on a connection it just answered before
-    /// handing the connection back to the reactor, when no other work is queued (default
-    /// zero: hand it back at once, which measured faster for short keep-alive loops).
-    pub fn keep_alive_linger(mut self, linger: Duration) -> Self {
-        self.keep_alive_linger = linger;
         self
     }
 
@@ -248,17 +238,16 @@ impl ServerBuilder {
         };
         // WSGIServer.setup_environ's base environ.
         let base_environ = vec![
-            ("SERVER_NAME".to_owned(), server_name),
-            ("GATEWAY_INTERFACE".to_owned(), "CGI/1.1".to_owned()),
-            ("SERVER_PORT".to_owned(), address.port().to_string()),
-            ("REMOTE_HOST".to_owned(), String::new()),
-            ("CONTENT_LENGTH".to_owned(), String::new()),
-            ("SCRIPT_NAME".to_owned(), String::new()),
+            ("SERVER_NAME", server_name),
+            ("GATEWAY_INTERFACE", "CGI/1.1".to_owned()),
+            ("SERVER_PORT", address.port().to_string()),
+            ("REMOTE_HOST", String::new()),
+            ("CONTENT_LENGTH", String::new()),
+            ("SCRIPT_NAME", String::new()),
         ];
         let settings = Settings {
             limits: self.limits,
             threads: self.threads,
-            keep_alive_linger: self.keep_alive_linger,
             shutdown_timeout: self.shutdown_timeout,
             access_log: self.access_log,
             sendfile: self.sendfile,
@@ -342,7 +331,7 @@ impl WsgiServer {
 
     /// The variables every request environ starts from (`SERVER_NAME`, `GATEWAY_INTERFACE`,
     /// `SERVER_PORT`, `REMOTE_HOST`, `CONTENT_LENGTH`, `SCRIPT_NAME`).
-    pub fn base_environ(&self) -> &[(String, String)] {
+    pub fn base_environ(&self) -> &[(&'static str, String)] {
         &self.shared.settings.base_environ
     }
 

@@ -26,12 +26,18 @@ use super::body::{BodyState, FaultFlag, RequestInput};
 use super::conn::{Conn, Filled, fill_blocking, wait_ready, write_all};
 use super::environ::build_environ;
 use super::handler::{Exchange, ServerHandler, error_response};
+use super::pollers::Pollers;
 use super::request::{self, Framing, HttpError};
 use crate::handlers::{BaseHandler, Outcome};
 use crate::{App, Input};
 
+/// Try one read after each response before parking (see `serve`).
+const FILL_AFTER_RESPONSE: bool = true;
+
 /// The epoll key of the shutdown eventfd.
 const WAKE: u64 = u64::MAX;
+/// How often the acceptor checks for workers stuck in apps while some are serving.
+const POLLER_TICK: Duration = Duration::from_millis(2);
 /// How often parked connections are checked against their deadlines.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// After an `accept` error such as EMFILE, wait this long before accepting again.
@@ -127,6 +133,7 @@ pub(crate) struct Shared {
     wake: OwnedFd,
     pub(crate) listener: TcpListener,
     pool: rayon::ThreadPool,
+    pollers: Pollers,
     parked: Mutex<Slab>,
     /// Connections being served by a worker.
     active: AtomicUsize,
@@ -181,6 +188,7 @@ impl Shared {
             wake,
             listener,
             pool,
+            pollers: Pollers::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
             parked: Mutex::new(Slab::default()),
             active: AtomicUsize::new(0),
             workers: AtomicUsize::new(0),
@@ -201,6 +209,7 @@ impl Shared {
     /// Wakes every worker (and `serve_forever`'s wait) for shutdown.
     pub(crate) fn wake_all(&self) {
         let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
+        self.pollers.wake_all();
         let _guard = lock(&self.idle.0);
         self.idle.1.notify_all();
     }
@@ -349,26 +358,35 @@ impl Shared {
     /// A worker: waits on the epoll set and serves what it wakes for, until shutdown.
     fn worker_loop(self: &Arc<Self>) {
         let mut events = [MaybeUninit::<epoll::Event>::uninit(); 1];
-        loop {
-            let keys: Vec<u64> = match epoll::wait(&self.epoll, &mut events[..], None) {
-                Ok((ready, _)) => ready.iter().map(|e| e.data.u64()).collect(),
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => {
-                    self.log(&format!("epoll_wait failed: {e}; worker stopping"));
-                    break;
-                }
-            };
-            for key in keys {
-                if key == WAKE {
-                    if self.shutdown.load(Ordering::Acquire) {
-                        // epoll wakes one waiter per new event: poke the eventfd again so the
-                        // next waiting worker wakes up and stops too.
-                        let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
-                        self.worker_done();
-                        return;
+        'slot: while self.pollers.acquire(&self.shutdown) {
+            loop {
+                self.pollers.enter_epoll();
+                let waited = epoll::wait(&self.epoll, &mut events[..], None);
+                self.pollers.leave_epoll();
+                let key = match waited {
+                    Ok((ready, _)) => match ready.first() {
+                        Some(event) => event.data.u64(),
+                        None => continue,
+                    },
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => {
+                        self.log(&format!("epoll_wait failed: {e}; worker stopping"));
+                        self.pollers.release();
+                        break 'slot;
                     }
-                } else {
+                };
+                if key != WAKE {
                     self.on_readable(key);
+                } else if self.shutdown.load(Ordering::Acquire) {
+                    // epoll wakes one waiter per new event: poke the eventfd again so the
+                    // next waiting worker wakes up and stops too.
+                    let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
+                    self.pollers.release();
+                    break 'slot;
+                }
+                if self.pollers.handled_one() {
+                    self.pollers.release();
+                    continue 'slot;
                 }
             }
         }
@@ -447,9 +465,15 @@ impl Shared {
             self.pool.spawn(move || shared.worker_loop());
         }
         let mut last_sweep = Instant::now();
+        let mut last_tick = Instant::now();
         let mut paused_until: Option<Instant> = None;
         while !self.shutdown.load(Ordering::Acquire) {
             let now = Instant::now();
+            let tick = if self.pollers.serving() {
+                POLLER_TICK
+            } else {
+                SWEEP_EVERY
+            };
             let wait = match paused_until {
                 Some(until) if until > now => {
                     std::thread::sleep((until - now).min(SWEEP_EVERY));
@@ -457,7 +481,7 @@ impl Shared {
                 }
                 _ => {
                     paused_until = None;
-                    Some(wait_ready_or_wake(&self.listener, &self.wake, SWEEP_EVERY)?)
+                    Some(wait_ready_or_wake(&self.listener, &self.wake, tick)?)
                 }
             };
             if self.shutdown.load(Ordering::Acquire) {
@@ -467,6 +491,10 @@ impl Shared {
                 paused_until = self.accept_all();
             }
             let now = Instant::now();
+            if now.duration_since(last_tick) >= POLLER_TICK {
+                last_tick = now;
+                self.pollers.monitor();
+            }
             if now.duration_since(last_sweep) >= SWEEP_EVERY {
                 last_sweep = now;
                 self.sweep(now);
@@ -573,60 +601,34 @@ fn wait_ready_or_wake(
 
 /// The worker loop for one connection: requests until it must close or has nothing ready.
 fn serve(shared: &Arc<Shared>, conn: Conn) {
+    let limits = &shared.settings.limits;
     let mut conn = conn;
     loop {
         match serve_request(shared, conn, false) {
             Some(next) => conn = next,
             None => return,
         }
-        // Pipelined: the next head is already here.
-        if request::head_ready(conn.buf.bytes(), &shared.settings.limits) {
-            continue;
-        }
-        let limits = &shared.settings.limits;
-        let limit = limits.max_header_bytes + limits.max_request_line + 2;
-        match conn.fill(limit) {
-            Ok(Filled::Bytes(_)) | Ok(Filled::Full)
-                if request::head_ready(conn.buf.bytes(), limits) =>
-            {
-                continue;
-            }
-            Ok(Filled::Bytes(_)) => {
-                shared.park(conn, Park::Head);
-                return;
-            }
-            Ok(Filled::WouldBlock) => {}
-            Ok(Filled::Full) => continue,
-            Ok(Filled::Eof) | Err(_) => {
-                shared.close(conn);
-                return;
-            }
-        }
-        // Nothing yet: wait a moment for a tight keep-alive loop, if so configured.
-        let linger = shared.settings.keep_alive_linger;
-        if !linger.is_zero()
-            && !shared.shutdown.load(Ordering::Acquire)
-            && wait_ready(&*conn.stream, PollFlags::IN, linger).unwrap_or(false)
-        {
-            match conn.fill(limit) {
-                Ok(Filled::Bytes(_)) | Ok(Filled::Full)
-                    if request::head_ready(conn.buf.bytes(), limits) =>
-                {
-                    continue;
-                }
-                Ok(Filled::Bytes(_)) => {
-                    shared.park(conn, Park::Head);
-                    return;
-                }
-                Ok(Filled::WouldBlock) => {}
-                Ok(_) | Err(_) => {
+        // The next request is already here (pipelined, or sent right after the response):
+        // serve it at once. Otherwise the connection goes back to the epoll set.
+        if !request::head_ready(conn.buf.bytes(), limits) && FILL_AFTER_RESPONSE {
+            match conn.fill(head_buffer_limit(limits)) {
+                Ok(Filled::Bytes(_) | Filled::Full | Filled::WouldBlock) => {}
+                Ok(Filled::Eof) | Err(_) => {
                     shared.close(conn);
                     return;
                 }
             }
         }
+        if request::head_ready(conn.buf.bytes(), limits) {
+            continue;
+        }
+        let park = if conn.buf.is_empty() {
+            Park::Idle
+        } else {
+            Park::Head
+        };
         conn.buf.shrink(shared.settings.read_buffer);
-        shared.park(conn, Park::Idle);
+        shared.park(conn, park);
         return;
     }
 }
@@ -672,10 +674,15 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
         minor: head.minor,
         head: head.is_head(),
         keep_alive: head.keep_alive && !single && !shared.shutdown.load(Ordering::Acquire),
-        request_line: head.request_line(),
+        request_line: if settings.access_log {
+            head.request_line()
+        } else {
+            String::new()
+        },
         peer: conn.peer.ip(),
     };
     let stream = Arc::clone(&conn.stream);
+    let out = std::mem::take(&mut conn.out);
     let slot = Arc::new(Mutex::new(None));
     let body = BodyState::new(
         conn,
@@ -694,10 +701,11 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
         &shared.shutdown,
         exchange,
         fault.clone(),
-        Vec::with_capacity(1024),
+        out,
     );
     let finished = handler.run(&*app);
     let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
+    let out = handler.into_buffer();
     drop(finished.environ);
     let body = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
     let Some(mut body) = body else {
@@ -714,6 +722,7 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
     }
     let mut conn = body.conn;
     conn.served += 1;
+    conn.out = out;
     Some(conn)
 }
 

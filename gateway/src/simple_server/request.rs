@@ -90,6 +90,9 @@ impl fmt::Display for HttpError {
     }
 }
 
+/// Header slots kept on the stack while parsing (enough for the default limit of 100).
+const STACK_HEADERS: usize = 128;
+
 /// `Ok(None)` while the head is incomplete.
 pub(crate) type ParseResult = Result<Option<RequestHead>, HttpError>;
 
@@ -162,8 +165,16 @@ pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
         return Err(HttpError::HeadersTooLarge("header section too large"));
     }
 
-    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut req = httparse::Request::new(&mut slots);
+    // Header slots live on the stack for the default limit; a larger limit allocates.
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    let mut heap = Vec::new();
+    let slots: &mut [httparse::Header<'_>] = if limits.max_headers <= STACK_HEADERS {
+        &mut stack[..limits.max_headers]
+    } else {
+        heap.resize(limits.max_headers, httparse::EMPTY_HEADER);
+        &mut heap
+    };
+    let mut req = httparse::Request::new(slots);
     let status = req.parse(&buf[..end]).map_err(|e| match e {
         httparse::Error::TooManyHeaders => HttpError::HeadersTooLarge("too many header fields"),
         httparse::Error::Version => version_error(buf),
