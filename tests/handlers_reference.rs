@@ -538,7 +538,8 @@ fn t3_3_environ_from_base_env_and_wsgi_entries() {
     assert_eq!(ran.environ.version(), (1, 0));
     // Deviation: the reference copies the whole process environment (PATH, HOME, ...) into
     // every SimpleHandler environ; gateway's os_environ is empty, so only the base env is there.
-    let keys: Vec<&str> = ran.environ.keys().collect();
+    let mut keys: Vec<&str> = ran.environ.keys().collect();
+    keys.sort_unstable();
     assert_eq!(
         keys,
         ["HTTPS", "PATH_INFO", "REQUEST_METHOD", "SERVER_PROTOCOL"]

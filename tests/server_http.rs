@@ -1764,3 +1764,69 @@ fn blocking_apps_do_not_starve_other_connections() {
         assert_eq!(client.response().text(), "slept");
     }
 }
+
+// ---- WSGIRequestHandler override points ---------------------------------------------------
+
+/// Overrides all three hooks: adds a variable, sends errors to its own buffer, and answers
+/// `/forbidden` itself without calling the app.
+struct Hooked {
+    errors: SharedBuffer,
+}
+
+impl gateway::simple_server::WsgiRequestHandler for Hooked {
+    fn get_environ(
+        &self,
+        request: &gateway::simple_server::Request<'_>,
+        mut environ: gateway::Environ,
+    ) -> gateway::Environ {
+        environ.insert("HOOKED_METHOD", request.method);
+        environ
+    }
+
+    fn get_stderr(&self, _server: &ErrorStream) -> ErrorStream {
+        ErrorStream::new(self.errors.clone())
+    }
+
+    fn handle(
+        &self,
+        app: &dyn App,
+        environ: &mut gateway::Environ,
+        start_response: &mut gateway::StartResponse<'_>,
+    ) -> Result<Body, gateway::AppError> {
+        if environ.get("PATH_INFO") == Some("/forbidden") {
+            start_response.start("403 Forbidden", [("Content-Type", "text/plain")])?;
+            return Ok(Body::from("no"));
+        }
+        app.call(environ, start_response)
+    }
+}
+
+#[test]
+fn request_handler_hooks_are_used() {
+    let errors = SharedBuffer::new();
+    let app = app_fn(|env, sr| {
+        if env.get("PATH_INFO") == Some("/panic") {
+            panic!("hooked panic");
+        }
+        let method = env.get("HOOKED_METHOD").unwrap_or("missing").to_owned();
+        sr.start("200 OK", [("Content-Type", "text/plain")])?;
+        Ok(Body::from(method))
+    });
+    let hooks = Hooked {
+        errors: errors.clone(),
+    };
+    let server = start(app, |b| b.request_handler(hooks));
+    assert_eq!(one_response(server.addr, get_close("/x")).text(), "GET");
+    let forbidden = one_response(server.addr, get_close("/forbidden"));
+    assert_eq!((forbidden.status, forbidden.text()), (403, "no".to_owned()));
+    let failed = one_response(server.addr, get_close("/panic"));
+    assert_eq!(failed.status, 500);
+    assert!(
+        errors.to_string_lossy().contains("hooked panic"),
+        "traceback went to get_stderr()"
+    );
+    assert!(
+        !server.log().contains("hooked panic"),
+        "traceback leaked to the server's stream"
+    );
+}

@@ -40,9 +40,12 @@ fn environ(scheme: Option<&str>, vars: &[(&str, &str)]) -> Environ {
 
 /// The variables of an environ, sorted by key.
 fn vars_of(env: &Environ) -> Vec<(String, String)> {
-    env.iter()
+    let mut vars: Vec<(String, String)> = env
+        .iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+        .collect();
+    vars.sort();
+    vars
 }
 
 /// Sorted owned copy of an expected variable list.

@@ -52,6 +52,8 @@ pub(crate) struct ServerHandler<'s> {
     environ: Option<Environ>,
     stream: Arc<TcpStream>,
     out: Vec<u8>,
+    /// `wsgi.errors` and the error log of this request.
+    stderr: ErrorStream,
     settings: &'s Settings,
     /// The server's shutdown flag: once set, responses say `Connection: close`.
     shutdown: &'s AtomicBool,
@@ -65,6 +67,7 @@ impl<'s> ServerHandler<'s> {
     pub(crate) fn new(
         environ: Environ,
         stream: Arc<TcpStream>,
+        stderr: ErrorStream,
         settings: &'s Settings,
         shutdown: &'s AtomicBool,
         exchange: Exchange,
@@ -76,6 +79,7 @@ impl<'s> ServerHandler<'s> {
             environ: Some(environ),
             stream,
             out,
+            stderr,
             settings,
             shutdown,
             exchange,
@@ -207,7 +211,7 @@ impl BaseHandler for ServerHandler<'_> {
         Input::empty()
     }
     fn get_stderr(&mut self) -> ErrorStream {
-        self.settings.stderr.clone()
+        self.stderr.clone()
     }
     fn add_cgi_vars(&mut self, _environ: &mut Environ) {}
     fn wsgi_multithread(&self) -> bool {
@@ -231,7 +235,7 @@ impl BaseHandler for ServerHandler<'_> {
     /// added here.
     fn setup_environ(&mut self) -> Environ {
         let mut environ = self.environ.take().unwrap_or_default();
-        environ.set_errors(self.settings.stderr.clone());
+        environ.set_errors(self.stderr.clone());
         let scheme = self.get_scheme(&environ);
         environ.set_url_scheme(scheme);
         environ.set_multithread(true);

@@ -47,7 +47,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use crate::{App, ErrorStream};
+use crate::{App, AppError, Body, Environ, ErrorStream, StartResponse};
 
 pub use demo::demo_app;
 
@@ -111,6 +111,7 @@ pub(crate) struct Settings {
     pub(crate) stderr: ErrorStream,
     pub(crate) read_buffer: usize,
     pub(crate) base_environ: Vec<(&'static str, String)>,
+    pub(crate) request_handler: Hooks,
 }
 
 /// Configures a [`WsgiServer`]; [`make_server`] is `ServerBuilder::new().bind(host, port, app)`.
@@ -138,6 +139,7 @@ pub struct ServerBuilder {
     keep_underscore_headers: bool,
     server_software: String,
     stderr: Option<ErrorStream>,
+    request_handler: Hooks,
 }
 
 impl Default for ServerBuilder {
@@ -159,6 +161,7 @@ impl ServerBuilder {
             keep_underscore_headers: false,
             server_software: SERVER_SOFTWARE.to_owned(),
             stderr: None,
+            request_handler: Hooks(Arc::new(DefaultRequestHandler)),
         }
     }
 
@@ -214,6 +217,13 @@ impl ServerBuilder {
         self
     }
 
+    /// The per-request hooks (`WSGIRequestHandler`'s override points); default
+    /// [`DefaultRequestHandler`].
+    pub fn request_handler(mut self, handler: impl WsgiRequestHandler) -> Self {
+        self.request_handler = Hooks(Arc::new(handler));
+        self
+    }
+
     /// Binds `host:port` (port 0: an ephemeral port) and builds the server.
     pub fn bind(self, host: &str, port: u16, app: impl App + 'static) -> io::Result<WsgiServer> {
         let addr = (host, port).to_socket_addrs()?.next().ok_or_else(|| {
@@ -256,6 +266,7 @@ impl ServerBuilder {
             stderr: self.stderr.unwrap_or_else(ErrorStream::stderr),
             read_buffer: 4096,
             base_environ,
+            request_handler: self.request_handler,
         };
         let shared = reactor::Shared::new(settings, Arc::new(app), listener)?;
         Ok(WsgiServer {
@@ -264,6 +275,85 @@ impl ServerBuilder {
         })
     }
 }
+
+/// What the server parsed of a request, as [`WsgiRequestHandler::get_environ`] sees it.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Request<'a> {
+    /// The method, as sent.
+    pub method: &'a str,
+    /// The request target, as sent (latin-1).
+    pub target: &'a str,
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub version: &'a str,
+    /// The header fields in arrival order (names as sent, values trimmed, latin-1).
+    pub headers: &'a [(String, String)],
+    /// The client's address.
+    pub peer: SocketAddr,
+}
+
+/// The server's per-request override points (`wsgiref.simple_server.WSGIRequestHandler`).
+///
+/// Every method has the default behaviour; override what you need and install the handler
+/// with [`ServerBuilder::request_handler`].
+///
+/// ```
+/// use gateway::simple_server::{Request, WsgiRequestHandler};
+/// use gateway::Environ;
+///
+/// /// Trusts `X-Forwarded-Proto` from the proxy in front.
+/// struct BehindProxy;
+///
+/// impl WsgiRequestHandler for BehindProxy {
+///     fn get_environ(&self, _request: &Request<'_>, mut environ: Environ) -> Environ {
+///         if environ.get("HTTP_X_FORWARDED_PROTO") == Some("https") {
+///             environ.insert("HTTPS", "on");
+///         }
+///         environ
+///     }
+/// }
+/// ```
+pub trait WsgiRequestHandler: Send + Sync + 'static {
+    /// `get_environ()`: the environ of a request. `environ` is the one the server built
+    /// (see the module docs); return it, changed or not.
+    fn get_environ(&self, request: &Request<'_>, environ: Environ) -> Environ {
+        let _ = request;
+        environ
+    }
+
+    /// `get_stderr()`: where this request's `wsgi.errors`, tracebacks and access-log line go;
+    /// `server` is the server's stream.
+    fn get_stderr(&self, server: &ErrorStream) -> ErrorStream {
+        server.clone()
+    }
+
+    /// `handle()`: runs the app for one request. Wrap it to time, authenticate or trace
+    /// requests; the default just calls the app.
+    fn handle(
+        &self,
+        app: &dyn App,
+        environ: &mut Environ,
+        start_response: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError> {
+        app.call(environ, start_response)
+    }
+}
+
+/// The installed [`WsgiRequestHandler`].
+#[derive(Clone)]
+pub(crate) struct Hooks(pub(crate) Arc<dyn WsgiRequestHandler>);
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WsgiRequestHandler { .. }")
+    }
+}
+
+/// The default [`WsgiRequestHandler`]: every hook as documented there.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultRequestHandler;
+
+impl WsgiRequestHandler for DefaultRequestHandler {}
 
 /// Binds `host:port` and returns a server for `app` (`wsgiref.simple_server.make_server`).
 /// Port 0 binds an ephemeral port; [`WsgiServer::server_address`] reports it.

@@ -21,15 +21,15 @@ use std::time::{Duration, Instant};
 use rustix::event::epoll::{self, EventData, EventFlags};
 use rustix::event::{EventfdFlags, PollFlags, eventfd};
 
-use super::Settings;
 use super::body::{BodyState, FaultFlag, RequestInput};
 use super::conn::{Conn, Filled, fill_blocking, wait_ready, write_all};
 use super::environ::build_environ;
 use super::handler::{Exchange, ServerHandler, error_response};
 use super::pollers::Pollers;
 use super::request::{self, Framing, HttpError};
+use super::{Request, Settings, WsgiRequestHandler};
 use crate::handlers::{BaseHandler, Outcome};
-use crate::{App, Input};
+use crate::{App, AppError, Body, Environ, Input, StartResponse};
 
 /// Try one read after each response before parking (see `serve`).
 const FILL_AFTER_RESPONSE: bool = true;
@@ -660,12 +660,26 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
     };
     conn.buf.consume(head.len);
     let fault = FaultFlag::default();
-    let mut environ = build_environ(
+    let environ = build_environ(
         &head,
         &settings.base_environ,
         conn.peer,
         settings.keep_underscore_headers,
     );
+    let hooks = &*settings.request_handler.0;
+    let request = Request {
+        method: &head.method,
+        target: &head.target,
+        version: if head.minor == 0 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        },
+        headers: &head.headers,
+        peer: conn.peer,
+    };
+    let mut environ = hooks.get_environ(&request, environ);
+    let stderr = hooks.get_stderr(&settings.stderr);
     let (chunked, length) = match head.framing {
         Framing::Chunked => (true, 0),
         Framing::Length(n) => (false, n),
@@ -694,16 +708,18 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
     );
     environ.set_input(Input::new(RequestInput::new(body, Arc::clone(&slot))));
     let app = shared.app();
+    let app = Handled { hooks, app: &*app };
     let mut handler = ServerHandler::new(
         environ,
         stream,
+        stderr,
         settings,
         &shared.shutdown,
         exchange,
         fault.clone(),
         out,
     );
-    let finished = handler.run(&*app);
+    let finished = handler.run(&app);
     let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
     let out = handler.into_buffer();
     drop(finished.environ);
@@ -736,5 +752,21 @@ fn close_after_response(shared: &Shared, conn: Conn, single: bool) {
         shared.close(conn);
     } else {
         shared.park(conn, Park::Linger);
+    }
+}
+
+/// The app as the request handler's [`handle`](WsgiRequestHandler::handle) runs it.
+struct Handled<'a> {
+    hooks: &'a dyn WsgiRequestHandler,
+    app: &'a dyn App,
+}
+
+impl App for Handled<'_> {
+    fn call(
+        &self,
+        environ: &mut Environ,
+        start_response: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError> {
+        self.hooks.handle(self.app, environ, start_response)
     }
 }
