@@ -43,6 +43,8 @@ pub(crate) struct Exchange {
     pub(crate) keep_alive: bool,
     pub(crate) request_line: String,
     pub(crate) peer: IpAddr,
+    /// Set by `wsgi.input` when the request body turned out bad.
+    pub(crate) fault: FaultFlag,
 }
 
 /// One request's handler: the [`BaseHandler`] engine in origin-server mode, writing to the
@@ -60,7 +62,6 @@ pub(crate) struct ServerHandler<'s> {
     exchange: Exchange,
     framing: Framing,
     body_written: u64,
-    fault: FaultFlag,
 }
 
 impl<'s> ServerHandler<'s> {
@@ -71,7 +72,6 @@ impl<'s> ServerHandler<'s> {
         settings: &'s Settings,
         shutdown: &'s AtomicBool,
         exchange: Exchange,
-        fault: FaultFlag,
         out: Vec<u8>,
     ) -> Self {
         ServerHandler {
@@ -85,7 +85,6 @@ impl<'s> ServerHandler<'s> {
             exchange,
             framing: Framing::Pending,
             body_written: 0,
-            fault,
         }
     }
 
@@ -125,7 +124,7 @@ impl<'s> ServerHandler<'s> {
     }
 
     fn fault_status(&self) -> Option<(&'static str, &'static [u8])> {
-        match self.fault.get() {
+        match self.exchange.fault.get() {
             BodyFault::None | BodyFault::Truncated => None,
             BodyFault::Malformed => {
                 Some(("400 Bad Request", b"Bad Request: malformed request body\n"))
@@ -261,7 +260,7 @@ impl BaseHandler for ServerHandler<'_> {
     /// unknown one is chunked on HTTP/1.1 and close-delimited on HTTP/1.0. `Connection`
     /// says whether the connection stays open.
     fn cleanup_headers(&mut self) {
-        if self.fault.get() != BodyFault::None || self.shutdown.load(Ordering::Acquire) {
+        if self.exchange.fault.get() != BodyFault::None || self.shutdown.load(Ordering::Acquire) {
             self.exchange.keep_alive = false;
         }
         let code = self.state.status_code;

@@ -694,6 +694,7 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
             String::new()
         },
         peer: conn.peer.ip(),
+        fault: fault.clone(),
     };
     let stream = Arc::clone(&conn.stream);
     let out = std::mem::take(&mut conn.out);
@@ -716,7 +717,6 @@ fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<C
         settings,
         &shared.shutdown,
         exchange,
-        fault.clone(),
         out,
     );
     let finished = handler.run(&app);
