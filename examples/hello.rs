@@ -6,13 +6,13 @@
 //! ```
 //!
 //! `--port N` (0 = ephemeral; `PORT` in the environment works too), `--threads N` (worker
-//! pool size), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
+//! pool size), `--keep-alive SECONDS` (idle keep-alive timeout), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use gateway::simple_server::ServerBuilder;
+use gateway::simple_server::{Limits, ServerBuilder};
 use gateway::{AppError, Body, Environ, StartResponse};
 
 /// Answers every request with `200 OK`, `text/plain` and `Hello World`.
@@ -25,6 +25,7 @@ fn hello(_environ: &mut Environ, start_response: &mut StartResponse<'_>) -> Resu
 struct Options {
     port: u16,
     threads: Option<usize>,
+    keep_alive: Option<u64>,
     quiet: bool,
 }
 
@@ -35,6 +36,7 @@ fn parse_args() -> Result<Options, String> {
             .and_then(|p| p.parse().ok())
             .unwrap_or(8000),
         threads: None,
+        keep_alive: None,
         quiet: false,
     };
     let mut args = std::env::args().skip(1);
@@ -53,10 +55,17 @@ fn parse_args() -> Result<Options, String> {
                         .map_err(|e| format!("--threads: {e}"))?,
                 )
             }
+            "--keep-alive" => {
+                options.keep_alive = Some(
+                    value("--keep-alive")?
+                        .parse()
+                        .map_err(|e| format!("--keep-alive: {e}"))?,
+                )
+            }
             "--quiet" => options.quiet = true,
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (try --port N --threads N --quiet)"
+                    "unknown argument {other:?} (try --port N --threads N --keep-alive SECONDS --quiet)"
                 ));
             }
         }
@@ -72,6 +81,11 @@ fn main() -> std::io::Result<()> {
     let mut builder = ServerBuilder::new().access_log(!options.quiet);
     if let Some(threads) = options.threads {
         builder = builder.threads(threads);
+    }
+    if let Some(seconds) = options.keep_alive {
+        let mut limits = Limits::default();
+        limits.keep_alive_timeout = Duration::from_secs(seconds);
+        builder = builder.limits(limits);
     }
     let server = builder.bind("127.0.0.1", options.port, hello)?;
     eprintln!("hello: serving on http://{}/", server.server_address());
