@@ -48,11 +48,13 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-/// The current time as an HTTP date, formatted at most once per second per thread.
-pub(crate) fn http_date_now() -> String {
-    thread_local! {
-        static CACHE: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
-    }
+thread_local! {
+    static CACHE: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+}
+
+/// Calls `f` with the current time as an HTTP date, formatted at most once per second per
+/// thread (no allocation on the hot path).
+pub(crate) fn with_http_date_now<T>(f: impl FnOnce(&str) -> T) -> T {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -61,8 +63,13 @@ pub(crate) fn http_date_now() -> String {
         if cache.0 != now {
             *cache = (now, format_date_time(now));
         }
-        cache.1.clone()
+        f(&cache.1)
     })
+}
+
+/// The current time as an HTTP date.
+pub(crate) fn http_date_now() -> String {
+    with_http_date_now(str::to_owned)
 }
 
 #[cfg(test)]

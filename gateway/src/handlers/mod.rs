@@ -54,7 +54,7 @@ pub use date::format_date_time;
 pub use failure::Failure;
 pub use simple::{BaseCgiHandler, SimpleHandler};
 
-pub(crate) use date::http_date_now;
+pub(crate) use date::{http_date_now, with_http_date_now};
 pub(crate) use failure::{catch, is_disconnect_kind};
 
 /// The default `error_status`.
@@ -311,7 +311,7 @@ pub trait BaseHandler {
             out.extend_from_slice(b"\r\n");
             if !has("Date") {
                 out.extend_from_slice(b"Date: ");
-                out.extend_from_slice(http_date_now().as_bytes());
+                with_http_date_now(|date| out.extend_from_slice(date.as_bytes()));
                 out.extend_from_slice(b"\r\n");
             }
             if let Some(software) = self.server_software()

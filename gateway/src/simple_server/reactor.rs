@@ -31,9 +31,6 @@ use super::{Request, Settings, WsgiRequestHandler};
 use crate::handlers::{BaseHandler, Outcome};
 use crate::{App, AppError, Body, Environ, Input, StartResponse};
 
-/// Try one read after each response before parking (see `serve`).
-const FILL_AFTER_RESPONSE: bool = true;
-
 /// The epoll key of the shutdown eventfd.
 const WAKE: u64 = u64::MAX;
 /// How often the acceptor checks for workers stuck in apps while some are serving.
@@ -610,7 +607,7 @@ fn serve(shared: &Arc<Shared>, conn: Conn) {
         }
         // The next request is already here (pipelined, or sent right after the response):
         // serve it at once. Otherwise the connection goes back to the epoll set.
-        if !request::head_ready(conn.buf.bytes(), limits) && FILL_AFTER_RESPONSE {
+        if !request::head_ready(conn.buf.bytes(), limits) {
             match conn.fill(head_buffer_limit(limits)) {
                 Ok(Filled::Bytes(_) | Filled::Full | Filled::WouldBlock) => {}
                 Ok(Filled::Eof) | Err(_) => {
