@@ -11,7 +11,7 @@
 //! | `headers.Headers` | [`Headers`] |
 //! | `handlers` | [`handlers`]: [`BaseHandler`](handlers::BaseHandler), [`SimpleHandler`](handlers::SimpleHandler), [`BaseCgiHandler`](handlers::BaseCgiHandler), [`CgiHandler`](handlers::CgiHandler), [`IisCgiHandler`](handlers::IisCgiHandler), [`read_environ`](handlers::read_environ) |
 //! | `simple_server` | [`simple_server`]: [`make_server`](simple_server::make_server), [`WsgiServer`](simple_server::WsgiServer), [`demo_app`](simple_server::demo_app) |
-//! | (werkzeug's test client) | [`test`]: [`EnvironBuilder`](test::EnvironBuilder), [`run_app`](test::run_app) |
+//! | (werkzeug's test client) | [`test`](mod@test): [`EnvironBuilder`](test::EnvironBuilder), [`run_app`](test::run_app) |
 //!
 //! ```
 //! use gateway::{app_fn, Body};

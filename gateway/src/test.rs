@@ -25,7 +25,7 @@ use crate::util::setup_testing_defaults;
 use crate::{App, Environ, ErrorStream, Headers, Input, SharedBuffer, latin1};
 
 /// Builds a request [`Environ`] for tests, on top of
-/// [`setup_testing_defaults`](crate::util::setup_testing_defaults).
+/// [`setup_testing_defaults`].
 ///
 /// ```
 /// use gateway::test::EnvironBuilder;
