@@ -105,7 +105,12 @@ pub(crate) struct Conn {
     pub(crate) served: u64,
     /// The response buffer, kept between requests.
     pub(crate) out: Vec<u8>,
+    /// Its key in the connection table ([`NO_KEY`] when not registered).
+    pub(crate) key: u64,
 }
+
+/// The key of a connection that is not in the table (`handle_request`).
+pub(crate) const NO_KEY: u64 = u64::MAX - 1;
 
 /// What a non-blocking read found.
 #[derive(Debug, PartialEq, Eq)]
@@ -128,6 +133,7 @@ impl Conn {
             buf: ReadBuf::with_capacity(capacity),
             served: 0,
             out: Vec::new(),
+            key: NO_KEY,
         }
     }
 

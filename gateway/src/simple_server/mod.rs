@@ -40,6 +40,8 @@ mod handler;
 mod pollers;
 mod reactor;
 mod request;
+mod serve;
+mod table;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};

@@ -21,15 +21,14 @@ use std::time::{Duration, Instant};
 use rustix::event::epoll::{self, EventData, EventFlags};
 use rustix::event::{EventfdFlags, PollFlags, eventfd};
 
-use super::body::{BodyState, FaultFlag, RequestInput};
+use super::Settings;
 use super::conn::{Conn, Filled, fill_blocking, wait_ready, write_all};
-use super::environ::build_environ;
-use super::handler::{Exchange, ServerHandler, error_response};
+use super::handler::error_response;
 use super::pollers::Pollers;
-use super::request::{self, Framing, HttpError};
-use super::{Request, Settings, WsgiRequestHandler};
-use crate::handlers::{BaseHandler, Outcome};
-use crate::{App, AppError, Body, Environ, Input, StartResponse};
+use super::request::{self, HttpError};
+use super::serve::{Served, serve_request};
+use super::table::{Park, Parked, Pending, Table};
+use crate::App;
 
 /// The epoll key of the shutdown eventfd.
 const WAKE: u64 = u64::MAX;
@@ -43,85 +42,6 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// response instead of a reset).
 const LINGER: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Park {
-    /// Between requests on a kept-alive connection (or just accepted).
-    Idle,
-    /// Part of a head has arrived; the header-read deadline runs.
-    Head,
-    /// Closing after an error: read and discard until EOF or the deadline.
-    Linger,
-}
-
-#[derive(Debug)]
-struct Parked {
-    conn: Conn,
-    park: Park,
-    deadline: Instant,
-}
-
-#[derive(Debug, Default)]
-struct Entry {
-    generation: u32,
-    parked: Option<Parked>,
-}
-
-/// Parked connections. A key is the slot index and the slot's generation, so an epoll event
-/// for a connection that was closed and whose slot was reused is recognised as stale.
-#[derive(Debug, Default)]
-struct Slab {
-    entries: Vec<Entry>,
-    free: Vec<u32>,
-    len: usize,
-}
-
-impl Slab {
-    fn insert(&mut self, parked: Parked) -> u64 {
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None => {
-                self.entries.push(Entry::default());
-                (self.entries.len() - 1) as u32
-            }
-        };
-        let entry = &mut self.entries[index as usize];
-        entry.generation = entry.generation.wrapping_add(1);
-        entry.parked = Some(parked);
-        self.len += 1;
-        u64::from(entry.generation) << 32 | u64::from(index)
-    }
-
-    fn remove(&mut self, key: u64) -> Option<Parked> {
-        let index = (key & u64::from(u32::MAX)) as u32;
-        let entry = self.entries.get_mut(index as usize)?;
-        if u64::from(entry.generation) != key >> 32 {
-            return None;
-        }
-        let parked = entry.parked.take()?;
-        self.free.push(index);
-        self.len -= 1;
-        Some(parked)
-    }
-
-    fn keys(&self) -> Vec<u64> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.parked.is_some())
-            .map(|(i, e)| u64::from(e.generation) << 32 | i as u64)
-            .collect()
-    }
-
-    fn expired(&self, now: Instant) -> Vec<u64> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.parked.as_ref().is_some_and(|p| p.deadline <= now))
-            .map(|(i, e)| u64::from(e.generation) << 32 | i as u64)
-            .collect()
-    }
-}
-
 /// What the acceptor, the workers and the server's handles share.
 pub(crate) struct Shared {
     pub(crate) settings: Settings,
@@ -131,7 +51,7 @@ pub(crate) struct Shared {
     pub(crate) listener: TcpListener,
     pool: rayon::ThreadPool,
     pollers: Pollers,
-    parked: Mutex<Slab>,
+    table: Mutex<Table>,
     /// Connections being served by a worker.
     active: AtomicUsize,
     /// Worker loops still running.
@@ -186,7 +106,7 @@ impl Shared {
             listener,
             pool,
             pollers: Pollers::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
-            parked: Mutex::new(Slab::default()),
+            table: Mutex::new(Table::default()),
             active: AtomicUsize::new(0),
             workers: AtomicUsize::new(0),
             idle: (Mutex::new(()), Condvar::new()),
@@ -199,7 +119,7 @@ impl Shared {
         let _ = io::Write::write_all(&mut stderr, format!("gateway: {message}\n").as_bytes());
     }
 
-    fn app(&self) -> Arc<dyn App> {
+    pub(crate) fn app(&self) -> Arc<dyn App> {
         Arc::clone(&self.app.read().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -211,63 +131,14 @@ impl Shared {
         self.idle.1.notify_all();
     }
 
-    /// Parks a connection: it goes into the epoll set, armed for one readable event.
-    fn park(&self, conn: Conn, park: Park) {
-        let timeout = match park {
-            Park::Idle => self.settings.limits.keep_alive_timeout,
-            Park::Head => self.settings.limits.header_read_timeout,
-            Park::Linger => LINGER,
-        };
-        let stream = Arc::clone(&conn.stream);
-        let key = lock(&self.parked).insert(Parked {
-            conn,
-            park,
-            deadline: Instant::now() + timeout,
-        });
-        let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ONESHOT;
-        let armed = epoll::modify(&self.epoll, &*stream, EventData::new_u64(key), flags)
-            .or_else(|_| epoll::add(&self.epoll, &*stream, EventData::new_u64(key), flags));
-        if armed.is_err() {
-            self.forget(key);
-        }
-    }
-
-    fn forget(&self, key: u64) {
-        let parked = lock(&self.parked).remove(key);
-        if let Some(parked) = parked {
-            self.close(parked.conn);
-        }
-    }
-
-    /// Closes a connection for good.
+    /// Closes a connection for good and frees its table slot.
     pub(crate) fn close(&self, conn: Conn) {
+        lock(&self.table).release(conn.key);
         let _ = epoll::delete(&self.epoll, &*conn.stream);
         let _ = conn.stream.shutdown(Shutdown::Both);
     }
 
-    /// Sends an error response, then lingers (reading and discarding) before closing, so the
-    /// client reads the response rather than a reset.
-    fn reject(&self, conn: Conn, error: &HttpError) {
-        let response = error_response(
-            error.status(),
-            &error.to_string(),
-            &self.settings.server_software,
-        );
-        let _ = write_all(&conn.stream, &response, self.settings.limits.write_timeout);
-        if self.settings.access_log {
-            let line = format!(
-                "{} - - [{}] \"-\" {} -\n",
-                conn.peer.ip(),
-                super::handler::log_date(),
-                &error.status()[..3]
-            );
-            let _ = io::Write::write_all(&mut self.settings.stderr.clone(), line.as_bytes());
-        }
-        let _ = conn.stream.shutdown(Shutdown::Write);
-        self.park(conn, Park::Linger);
-    }
-
-    /// Accepts every pending connection and parks it.
+    /// Accepts every pending connection and registers it (edge-triggered, once for its life).
     fn accept_all(&self) -> Option<Instant> {
         loop {
             match self.listener.accept() {
@@ -277,8 +148,34 @@ impl Shared {
                         continue;
                     }
                     let mut conn = Conn::new(stream, peer, self.settings.read_buffer);
-                    conn.served = 0;
-                    self.park_new(conn);
+                    let stream = Arc::clone(&conn.stream);
+                    let parked = {
+                        let mut table = lock(&self.table);
+                        conn.key = table.reserve();
+                        let key = conn.key;
+                        // Parked before it is registered, so its first event finds it.
+                        table
+                            .park(
+                                key,
+                                Parked {
+                                    conn,
+                                    park: Park::Head,
+                                    deadline: Instant::now()
+                                        + self.settings.limits.header_read_timeout,
+                                },
+                            )
+                            .map(|()| key)
+                    };
+                    let Ok(key) = parked else { continue };
+                    let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ET;
+                    if let Err(e) =
+                        epoll::add(&self.epoll, &*stream, EventData::new_u64(key), flags)
+                    {
+                        self.log(&format!("cannot watch a new connection: {e}"));
+                        if let Some(parked) = lock(&self.table).take(key) {
+                            self.close(parked.conn);
+                        }
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -294,61 +191,90 @@ impl Shared {
         }
     }
 
-    /// A new connection has no request yet: the header-read deadline runs from accept.
-    fn park_new(&self, conn: Conn) {
-        self.park(conn, Park::Head);
+    /// An epoll event: take the connection if it is parked, and drive it.
+    fn on_event(&self, key: u64) {
+        let parked = lock(&self.table).take(key);
+        if let Some(parked) = parked {
+            self.active.fetch_add(1, Ordering::AcqRel);
+            self.drive(parked);
+            if self.active.fetch_sub(1, Ordering::AcqRel) == 1
+                && self.shutdown.load(Ordering::Acquire)
+            {
+                let _guard = lock(&self.idle.0);
+                self.idle.1.notify_all();
+            }
+        }
     }
 
-    /// Handles a readable event on a parked connection.
-    fn on_readable(self: &Arc<Self>, key: u64) {
-        let Some(mut parked) = lock(&self.parked).remove(key) else {
-            return; // Stale: swept or closed meanwhile.
-        };
+    /// Works a connection until it must wait for the client again: reads until the socket
+    /// would block (the registration is edge-triggered), serves every complete head
+    /// (pipelined ones at once), and parks it, unless an event arrived meanwhile.
+    fn drive(&self, mut parked: Parked) {
         let limits = &self.settings.limits;
         let limit = head_buffer_limit(limits);
         loop {
-            match parked.conn.fill(limit) {
-                Ok(Filled::Bytes(_)) if parked.park == Park::Linger => {
-                    let n = parked.conn.buf.len();
-                    parked.conn.buf.consume(n);
+            let ready = loop {
+                if parked.park != Park::Linger
+                    && request::head_ready(parked.conn.buf.bytes(), limits)
+                {
+                    break true;
                 }
-                Ok(Filled::Bytes(_)) => {
-                    if parked.park == Park::Idle {
-                        parked.park = Park::Head;
-                        parked.deadline = Instant::now() + limits.header_read_timeout;
+                match parked.conn.fill(limit) {
+                    Ok(Filled::Bytes(_)) if parked.park == Park::Linger => {
+                        let n = parked.conn.buf.len();
+                        parked.conn.buf.consume(n);
                     }
-                    if request::head_ready(parked.conn.buf.bytes(), limits) {
-                        self.serve_here(parked.conn);
+                    Ok(Filled::Bytes(_)) => {
+                        if parked.park == Park::Idle {
+                            parked.park = Park::Head;
+                            parked.deadline = Instant::now() + limits.header_read_timeout;
+                        }
+                    }
+                    Ok(Filled::WouldBlock) => break false,
+                    // Over the limits: parsing answers 414 or 431.
+                    Ok(Filled::Full) => break true,
+                    Ok(Filled::Eof) | Err(_) => {
+                        self.close(parked.conn);
                         return;
                     }
                 }
-                Ok(Filled::WouldBlock) => break,
-                Ok(Filled::Full) => {
-                    self.serve_here(parked.conn);
-                    return;
-                }
-                Ok(Filled::Eof) | Err(_) => {
-                    self.close(parked.conn);
-                    return;
-                }
+            };
+            if ready {
+                parked = match serve_request(self, parked.conn, false) {
+                    Served::KeepAlive(conn) => {
+                        let idle = conn.buf.is_empty();
+                        Parked {
+                            conn,
+                            park: if idle { Park::Idle } else { Park::Head },
+                            deadline: Instant::now()
+                                + if idle {
+                                    limits.keep_alive_timeout
+                                } else {
+                                    limits.header_read_timeout
+                                },
+                        }
+                    }
+                    Served::Linger(conn) => Parked {
+                        conn,
+                        park: Park::Linger,
+                        deadline: Instant::now() + LINGER,
+                    },
+                    Served::Lost(key) => {
+                        lock(&self.table).release(key);
+                        return;
+                    }
+                };
+                continue;
             }
-        }
-        let stream = Arc::clone(&parked.conn.stream);
-        let key = lock(&self.parked).insert(parked);
-        let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ONESHOT;
-        if epoll::modify(&self.epoll, &*stream, EventData::new_u64(key), flags).is_err() {
-            self.forget(key);
-        }
-    }
-
-    /// Serves a connection whose head is complete, on the calling worker.
-    fn serve_here(self: &Arc<Self>, conn: Conn) {
-        self.active.fetch_add(1, Ordering::AcqRel);
-        serve(self, conn);
-        if self.active.fetch_sub(1, Ordering::AcqRel) == 1 && self.shutdown.load(Ordering::Acquire)
-        {
-            let _guard = lock(&self.idle.0);
-            self.idle.1.notify_all();
+            if parked.park == Park::Idle {
+                parked.conn.buf.shrink(self.settings.read_buffer);
+            }
+            let key = parked.conn.key;
+            match lock(&self.table).park(key, parked) {
+                Ok(()) => return,
+                // An event came while we held it: read again.
+                Err(Pending(back)) => parked = back,
+            }
         }
     }
 
@@ -373,7 +299,7 @@ impl Shared {
                     }
                 };
                 if key != WAKE {
-                    self.on_readable(key);
+                    self.on_event(key);
                 } else if self.shutdown.load(Ordering::Acquire) {
                     // epoll wakes one waiter per new event: poke the eventfd again so the
                     // next waiting worker wakes up and stops too.
@@ -399,12 +325,8 @@ impl Shared {
     /// Closes parked connections whose deadline passed: idle ones quietly, half-sent heads
     /// with 408.
     fn sweep(&self, now: Instant) {
-        let expired: Vec<Parked> = {
-            let mut slab = lock(&self.parked);
-            let keys = slab.expired(now);
-            keys.into_iter().filter_map(|k| slab.remove(k)).collect()
-        };
-        for parked in expired {
+        let expired = lock(&self.table).drain_parked(|p| p.deadline <= now);
+        for (_, parked) in expired {
             if parked.park == Park::Head && !parked.conn.buf.is_empty() {
                 let response = error_response(
                     "408 Request Timeout",
@@ -421,13 +343,9 @@ impl Shared {
     /// At shutdown: every parked connection is closed, except one whose next request has
     /// already arrived whole, which is answered (with `Connection: close`).
     fn close_parked(self: &Arc<Self>) {
-        let all: Vec<Parked> = {
-            let mut slab = lock(&self.parked);
-            let keys = slab.keys();
-            keys.into_iter().filter_map(|k| slab.remove(k)).collect()
-        };
+        let all = lock(&self.table).drain_parked(|_| true);
         let limit = head_buffer_limit(&self.settings.limits);
-        for mut parked in all {
+        for (_, mut parked) in all {
             if parked.park != Park::Linger {
                 while let Ok(Filled::Bytes(_)) = parked.conn.fill(limit) {}
             }
@@ -437,7 +355,10 @@ impl Shared {
                 let shared = Arc::clone(self);
                 self.active.fetch_add(1, Ordering::AcqRel);
                 self.pool.spawn(move || {
-                    serve(&shared, parked.conn);
+                    match serve_request(&shared, parked.conn, false) {
+                        Served::KeepAlive(conn) | Served::Linger(conn) => shared.close(conn),
+                        Served::Lost(key) => lock(&shared.table).release(key),
+                    }
                     shared.active.fetch_sub(1, Ordering::AcqRel);
                     let _guard = lock(&shared.idle.0);
                     shared.idle.1.notify_all();
@@ -450,7 +371,7 @@ impl Shared {
 
     /// How many connections are parked.
     pub(crate) fn parked_count(&self) -> usize {
-        lock(&self.parked).len
+        lock(&self.table).parked()
     }
 
     /// `serve_forever`: starts the workers, then accepts and sweeps until shutdown; then
@@ -564,7 +485,10 @@ impl Shared {
                 Err(_) => return Ok(true),
             }
         }
-        serve_request(self, conn, true);
+        match serve_request(self, conn, true) {
+            Served::KeepAlive(conn) | Served::Linger(conn) => self.close(conn),
+            Served::Lost(_) => {}
+        }
         Ok(true)
     }
 }
@@ -593,177 +517,5 @@ fn wait_ready_or_wake(
         Ok(_) => Ok(!fds[0].revents().is_empty()),
         Err(rustix::io::Errno::INTR) => Ok(false),
         Err(e) => Err(e.into()),
-    }
-}
-
-/// The worker loop for one connection: requests until it must close or has nothing ready.
-fn serve(shared: &Arc<Shared>, conn: Conn) {
-    let limits = &shared.settings.limits;
-    let mut conn = conn;
-    loop {
-        match serve_request(shared, conn, false) {
-            Some(next) => conn = next,
-            None => return,
-        }
-        // The next request is already here (pipelined, or sent right after the response):
-        // serve it at once. Otherwise the connection goes back to the epoll set.
-        if !request::head_ready(conn.buf.bytes(), limits) {
-            match conn.fill(head_buffer_limit(limits)) {
-                Ok(Filled::Bytes(_) | Filled::Full | Filled::WouldBlock) => {}
-                Ok(Filled::Eof) | Err(_) => {
-                    shared.close(conn);
-                    return;
-                }
-            }
-        }
-        if request::head_ready(conn.buf.bytes(), limits) {
-            continue;
-        }
-        let park = if conn.buf.is_empty() {
-            Park::Idle
-        } else {
-            Park::Head
-        };
-        conn.buf.shrink(shared.settings.read_buffer);
-        shared.park(conn, park);
-        return;
-    }
-}
-
-/// Parses and answers one request. Returns the connection when it may carry another.
-fn serve_request(shared: &Arc<Shared>, mut conn: Conn, single: bool) -> Option<Conn> {
-    let settings = &shared.settings;
-    let head = match request::parse(conn.buf.bytes(), &settings.limits) {
-        Ok(Some(head)) => head,
-        Ok(None) => {
-            // Cannot happen for a ready head; treat as malformed.
-            shared.reject(conn, &HttpError::BadRequest("incomplete request head"));
-            return None;
-        }
-        Err(error) => {
-            if single {
-                let response = error_response(
-                    error.status(),
-                    &error.to_string(),
-                    &settings.server_software,
-                );
-                let _ = write_all(&conn.stream, &response, settings.limits.write_timeout);
-                let _ = conn.stream.shutdown(Shutdown::Both);
-            } else {
-                shared.reject(conn, &error);
-            }
-            return None;
-        }
-    };
-    conn.buf.consume(head.len);
-    let fault = FaultFlag::default();
-    let environ = build_environ(
-        &head,
-        &settings.base_environ,
-        conn.peer,
-        settings.keep_underscore_headers,
-    );
-    let hooks = &*settings.request_handler.0;
-    let request = Request {
-        method: &head.method,
-        target: &head.target,
-        version: if head.minor == 0 {
-            "HTTP/1.0"
-        } else {
-            "HTTP/1.1"
-        },
-        headers: &head.headers,
-        peer: conn.peer,
-    };
-    let mut environ = hooks.get_environ(&request, environ);
-    let stderr = hooks.get_stderr(&settings.stderr);
-    let (chunked, length) = match head.framing {
-        Framing::Chunked => (true, 0),
-        Framing::Length(n) => (false, n),
-    };
-    let exchange = Exchange {
-        minor: head.minor,
-        head: head.is_head(),
-        keep_alive: head.keep_alive && !single && !shared.shutdown.load(Ordering::Acquire),
-        request_line: if settings.access_log {
-            head.request_line()
-        } else {
-            String::new()
-        },
-        peer: conn.peer.ip(),
-        fault: fault.clone(),
-    };
-    let stream = Arc::clone(&conn.stream);
-    let out = std::mem::take(&mut conn.out);
-    let slot = Arc::new(Mutex::new(None));
-    let body = BodyState::new(
-        conn,
-        chunked,
-        length,
-        head.expect_continue,
-        &settings.limits,
-        fault.clone(),
-    );
-    environ.set_input(Input::new(RequestInput::new(body, Arc::clone(&slot))));
-    let app = shared.app();
-    let app = Handled { hooks, app: &*app };
-    let mut handler = ServerHandler::new(
-        environ,
-        stream,
-        stderr,
-        settings,
-        &shared.shutdown,
-        exchange,
-        out,
-    );
-    let finished = handler.run(&app);
-    let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
-    let out = handler.into_buffer();
-    drop(finished.environ);
-    let body = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let Some(mut body) = body else {
-        // The app kept wsgi.input alive somewhere: the connection cannot be reused.
-        return None;
-    };
-    if !keep_alive || shared.shutdown.load(Ordering::Acquire) {
-        close_after_response(shared, body.conn, single);
-        return None;
-    }
-    if !body.drain(settings.limits.max_drain) {
-        close_after_response(shared, body.conn, single);
-        return None;
-    }
-    let mut conn = body.conn;
-    conn.served += 1;
-    conn.out = out;
-    Some(conn)
-}
-
-/// Ends a connection after its last response: the write side is shut at once and the read
-/// side drained for a while by the reactor, so unread request bytes do not turn the close
-/// into a reset that could destroy the response (RFC 9112 §9.6). `handle_request` has no
-/// reactor, so it closes outright.
-fn close_after_response(shared: &Shared, conn: Conn, single: bool) {
-    let _ = conn.stream.shutdown(Shutdown::Write);
-    if single {
-        shared.close(conn);
-    } else {
-        shared.park(conn, Park::Linger);
-    }
-}
-
-/// The app as the request handler's [`handle`](WsgiRequestHandler::handle) runs it.
-struct Handled<'a> {
-    hooks: &'a dyn WsgiRequestHandler,
-    app: &'a dyn App,
-}
-
-impl App for Handled<'_> {
-    fn call(
-        &self,
-        environ: &mut Environ,
-        start_response: &mut StartResponse<'_>,
-    ) -> Result<Body, AppError> {
-        self.hooks.handle(self.app, environ, start_response)
     }
 }

@@ -1,0 +1,169 @@
+//! One request on a connection: parse, build the environ, run the app through the engine,
+//! recover the connection from `wsgi.input`, drain what the app left unread.
+
+use std::io;
+use std::net::Shutdown;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use super::body::{BodyState, FaultFlag, RequestInput};
+use super::conn::{Conn, write_all};
+use super::environ::build_environ;
+use super::handler::{Exchange, ServerHandler, error_response, log_date};
+use super::reactor::Shared;
+use super::request::{self, Framing, HttpError};
+use super::{Request, Settings, WsgiRequestHandler};
+use crate::handlers::{BaseHandler, Outcome};
+use crate::{App, AppError, Body, Environ, Input, StartResponse};
+
+/// What became of the connection after one request.
+#[derive(Debug)]
+pub(crate) enum Served {
+    /// It may carry another request.
+    KeepAlive(Conn),
+    /// Its write side is shut (after a last response or an error response): read and discard
+    /// for a while, then close.
+    Linger(Conn),
+    /// The app kept `wsgi.input` (and so the connection) alive; only the table slot is left.
+    Lost(u64),
+}
+
+/// Parses the head at the start of the buffer and answers it. `single` is `handle_request`:
+/// the connection closes after this one request.
+pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Served {
+    let settings = &shared.settings;
+    let head = match request::parse(conn.buf.bytes(), &settings.limits) {
+        Ok(Some(head)) => head,
+        // A head that is not complete here overflowed the buffer: the limits reject it.
+        Ok(None) => {
+            return reject(
+                settings,
+                conn,
+                &HttpError::BadRequest("incomplete request head"),
+            );
+        }
+        Err(error) => return reject(settings, conn, &error),
+    };
+    conn.buf.consume(head.len);
+    let fault = FaultFlag::default();
+    let environ = build_environ(
+        &head,
+        &settings.base_environ,
+        conn.peer,
+        settings.keep_underscore_headers,
+    );
+    let hooks = &*settings.request_handler.0;
+    let request = Request {
+        method: &head.method,
+        target: &head.target,
+        version: if head.minor == 0 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        },
+        headers: &head.headers,
+        peer: conn.peer,
+    };
+    let mut environ = hooks.get_environ(&request, environ);
+    let stderr = hooks.get_stderr(&settings.stderr);
+    let (chunked, length) = match head.framing {
+        Framing::Chunked => (true, 0),
+        Framing::Length(n) => (false, n),
+    };
+    let exchange = Exchange {
+        minor: head.minor,
+        head: head.is_head(),
+        keep_alive: head.keep_alive && !single && !shared.shutdown.load(Ordering::Acquire),
+        request_line: if settings.access_log {
+            head.request_line()
+        } else {
+            String::new()
+        },
+        peer: conn.peer.ip(),
+        fault: fault.clone(),
+    };
+    let stream = Arc::clone(&conn.stream);
+    let key = conn.key;
+    let out = std::mem::take(&mut conn.out);
+    let slot = Arc::new(Mutex::new(None));
+    let body = BodyState::new(
+        conn,
+        chunked,
+        length,
+        head.expect_continue,
+        &settings.limits,
+        fault.clone(),
+    );
+    environ.set_input(Input::new(RequestInput::new(body, Arc::clone(&slot))));
+    let app = shared.app();
+    let app = Handled { hooks, app: &*app };
+    let mut handler = ServerHandler::new(
+        environ,
+        Arc::clone(&stream),
+        stderr,
+        settings,
+        &shared.shutdown,
+        exchange,
+        out,
+    );
+    let finished = handler.run(&app);
+    let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
+    let out = handler.into_buffer();
+    drop(finished.environ);
+    let body = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let Some(mut body) = body else {
+        // The app kept wsgi.input alive somewhere: the connection cannot be reused.
+        let _ = stream.shutdown(Shutdown::Both);
+        return Served::Lost(key);
+    };
+    if !keep_alive
+        || shared.shutdown.load(Ordering::Acquire)
+        || !body.drain(settings.limits.max_drain)
+    {
+        // RFC 9112 §9.6: shut the write side, keep reading for a while, so unread request
+        // bytes do not turn the close into a reset that destroys the response.
+        let _ = body.conn.stream.shutdown(Shutdown::Write);
+        return Served::Linger(body.conn);
+    }
+    let mut conn = body.conn;
+    conn.served += 1;
+    conn.out = out;
+    Served::KeepAlive(conn)
+}
+
+/// Answers a request that cannot be served with its error status, then lingers.
+fn reject(settings: &Settings, conn: Conn, error: &HttpError) -> Served {
+    let response = error_response(
+        error.status(),
+        &error.to_string(),
+        &settings.server_software,
+    );
+    let _ = write_all(&conn.stream, &response, settings.limits.write_timeout);
+    if settings.access_log {
+        let line = format!(
+            "{} - - [{}] \"-\" {} -\n",
+            conn.peer.ip(),
+            log_date(),
+            &error.status()[..3]
+        );
+        let _ = io::Write::write_all(&mut settings.stderr.clone(), line.as_bytes());
+    }
+    let _ = conn.stream.shutdown(Shutdown::Write);
+    Served::Linger(conn)
+}
+
+/// The app as the request handler's [`handle`](WsgiRequestHandler::handle) runs it.
+struct Handled<'a> {
+    hooks: &'a dyn WsgiRequestHandler,
+    app: &'a dyn App,
+}
+
+impl App for Handled<'_> {
+    fn call(
+        &self,
+        environ: &mut Environ,
+        start_response: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError> {
+        self.hooks.handle(self.app, environ, start_response)
+    }
+}

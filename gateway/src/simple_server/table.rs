@@ -1,0 +1,215 @@
+//! The connection table: who owns each connection, the epoll set or a worker.
+//!
+//! Connections are registered with epoll once, edge-triggered, under a fixed key (slot index
+//! and generation, so an event for a closed connection whose slot was reused is recognised).
+//! A slot is `Parked` (the connection waits in the table, owned by no thread) or `Busy` (a
+//! worker holds it). An event for a busy connection only sets `pending`; the worker sees it
+//! when it tries to park and keeps going instead, so no readiness edge is ever lost and no
+//! `epoll_ctl` is needed per request.
+
+use std::time::Instant;
+
+use super::conn::Conn;
+
+/// Why a connection is parked, which decides its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Park {
+    /// Between requests on a kept-alive connection.
+    Idle,
+    /// Just accepted, or part of a head has arrived: the header-read deadline runs.
+    Head,
+    /// Closing after an error or a last response: read and discard until EOF or the deadline.
+    Linger,
+}
+
+/// A connection waiting in the table.
+#[derive(Debug)]
+pub(crate) struct Parked {
+    pub(crate) conn: Conn,
+    pub(crate) park: Park,
+    pub(crate) deadline: Instant,
+}
+
+#[derive(Debug)]
+enum Slot {
+    Free,
+    Parked(Parked),
+    /// A worker holds the connection; `pending` records events that came meanwhile.
+    Busy {
+        pending: bool,
+    },
+}
+
+#[derive(Debug)]
+struct Entry {
+    generation: u32,
+    slot: Slot,
+}
+
+/// Parking failed because an event came while the worker held the connection: it gets the
+/// connection back and must read again.
+#[derive(Debug)]
+pub(crate) struct Pending(pub(crate) Parked);
+
+/// The table. Every method is a short critical section under the caller's lock.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    parked: usize,
+}
+
+fn split(key: u64) -> (usize, u32) {
+    ((key & u64::from(u32::MAX)) as usize, (key >> 32) as u32)
+}
+
+impl Table {
+    /// Reserves a slot for a new connection, held busy by the caller; returns its key.
+    pub(crate) fn reserve(&mut self) -> u64 {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.entries.push(Entry {
+                    generation: 0,
+                    slot: Slot::Free,
+                });
+                (self.entries.len() - 1) as u32
+            }
+        };
+        let entry = &mut self.entries[index as usize];
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.slot = Slot::Busy { pending: false };
+        u64::from(entry.generation) << 32 | u64::from(index)
+    }
+
+    fn entry(&mut self, key: u64) -> Option<&mut Entry> {
+        let (index, generation) = split(key);
+        self.entries
+            .get_mut(index)
+            .filter(|entry| entry.generation == generation)
+    }
+
+    /// An epoll event for `key`: takes the parked connection (the slot turns busy), or notes
+    /// the event for the worker that holds it.
+    pub(crate) fn take(&mut self, key: u64) -> Option<Parked> {
+        let entry = self.entry(key)?;
+        match std::mem::replace(&mut entry.slot, Slot::Busy { pending: false }) {
+            Slot::Parked(parked) => {
+                self.parked -= 1;
+                Some(parked)
+            }
+            Slot::Busy { .. } => {
+                entry.slot = Slot::Busy { pending: true };
+                None
+            }
+            Slot::Free => {
+                entry.slot = Slot::Free;
+                None
+            }
+        }
+    }
+
+    /// Parks a connection its worker is done with, unless an event came meanwhile.
+    pub(crate) fn park(&mut self, key: u64, parked: Parked) -> Result<(), Pending> {
+        let Some(entry) = self.entry(key) else {
+            return Err(Pending(parked));
+        };
+        match entry.slot {
+            Slot::Busy { pending: true } => {
+                entry.slot = Slot::Busy { pending: false };
+                Err(Pending(parked))
+            }
+            _ => {
+                entry.slot = Slot::Parked(parked);
+                self.parked += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Frees the slot of a connection being closed by its worker.
+    pub(crate) fn release(&mut self, key: u64) {
+        let (index, _) = split(key);
+        let Some(entry) = self.entry(key) else {
+            return;
+        };
+        match std::mem::replace(&mut entry.slot, Slot::Free) {
+            Slot::Free => return, // already released
+            Slot::Parked(_) => self.parked -= 1,
+            Slot::Busy { .. } => {}
+        }
+        self.free.push(index as u32);
+    }
+
+    /// Removes and returns the parked connections `select` picks (deadlines, shutdown).
+    pub(crate) fn drain_parked(
+        &mut self,
+        mut select: impl FnMut(&Parked) -> bool,
+    ) -> Vec<(u64, Parked)> {
+        let mut out = Vec::new();
+        for (index, entry) in self.entries.iter_mut().enumerate() {
+            if matches!(&entry.slot, Slot::Parked(p) if select(p)) {
+                if let Slot::Parked(parked) =
+                    std::mem::replace(&mut entry.slot, Slot::Busy { pending: false })
+                {
+                    out.push((u64::from(entry.generation) << 32 | index as u64, parked));
+                }
+            }
+        }
+        self.parked -= out.len();
+        out
+    }
+
+    /// How many connections are parked.
+    pub(crate) fn parked(&self) -> usize {
+        self.parked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table entry's life without sockets: the protocol only, with a stand-in connection.
+    fn parked_stub() -> Option<Parked> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+        let stream = std::net::TcpStream::connect(listener.local_addr().ok()?).ok()?;
+        let peer = stream.peer_addr().ok()?;
+        Some(Parked {
+            conn: Conn::new(stream, peer, 16),
+            park: Park::Idle,
+            deadline: Instant::now(),
+        })
+    }
+
+    #[test]
+    fn an_event_while_busy_is_not_lost() {
+        let mut table = Table::default();
+        let key = table.reserve();
+        // An event arrives while the worker still holds the connection...
+        assert!(table.take(key).is_none());
+        // ...so parking hands the connection back instead of losing the edge.
+        let parked = parked_stub().expect("loopback socket");
+        let Err(Pending(parked)) = table.park(key, parked) else {
+            panic!("parking must fail while an event is pending");
+        };
+        assert!(table.park(key, parked).is_ok());
+        assert_eq!(table.parked(), 1);
+        assert!(table.take(key).is_some());
+        assert_eq!(table.parked(), 0);
+    }
+
+    #[test]
+    fn stale_keys_are_ignored() {
+        let mut table = Table::default();
+        let old = table.reserve();
+        table.release(old);
+        let new = table.reserve();
+        assert_ne!(old, new, "the reused slot has a new generation");
+        assert!(table.take(old).is_none());
+        table.release(old); // no effect on the new connection
+        let parked = parked_stub().expect("loopback socket");
+        assert!(table.park(new, parked).is_ok());
+        assert_eq!(table.drain_parked(|_| true).len(), 1);
+    }
+}
