@@ -27,7 +27,7 @@ use super::handler::error_response;
 use super::pollers::Pollers;
 use super::request::{self, HttpError};
 use super::serve::{Served, serve_request};
-use super::table::{Park, Parked, Pending, Table};
+use super::table::{Park, Parked, Table};
 use crate::App;
 
 /// The epoll key of the shutdown eventfd.
@@ -149,24 +149,21 @@ impl Shared {
                     }
                     let mut conn = Conn::new(stream, peer, self.settings.read_buffer);
                     let stream = Arc::clone(&conn.stream);
-                    let parked = {
+                    let key = {
                         let mut table = lock(&self.table);
                         conn.key = table.reserve();
                         let key = conn.key;
-                        // Parked before it is registered, so its first event finds it.
-                        table
-                            .park(
-                                key,
-                                Parked {
-                                    conn,
-                                    park: Park::Head,
-                                    deadline: Instant::now()
-                                        + self.settings.limits.header_read_timeout,
-                                },
-                            )
-                            .map(|()| key)
+                        let parked = Parked {
+                            conn,
+                            park: Park::Head,
+                            deadline: Instant::now() + self.settings.limits.header_read_timeout,
+                        };
+                        // Parked before it is registered, so its first event finds it. (A
+                        // fresh slot has no pending event, so this always parks.)
+                        let refused = table.park(key, parked);
+                        debug_assert!(refused.is_none());
+                        key
                     };
-                    let Ok(key) = parked else { continue };
                     let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ET;
                     if let Err(e) =
                         epoll::add(&self.epoll, &*stream, EventData::new_u64(key), flags)
@@ -271,9 +268,9 @@ impl Shared {
             }
             let key = parked.conn.key;
             match lock(&self.table).park(key, parked) {
-                Ok(()) => return,
+                None => return,
                 // An event came while we held it: read again.
-                Err(Pending(back)) => parked = back,
+                Some(back) => parked = back,
             }
         }
     }

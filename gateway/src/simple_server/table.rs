@@ -46,11 +46,6 @@ struct Entry {
     slot: Slot,
 }
 
-/// Parking failed because an event came while the worker held the connection: it gets the
-/// connection back and must read again.
-#[derive(Debug)]
-pub(crate) struct Pending(pub(crate) Parked);
-
 /// The table. Every method is a short critical section under the caller's lock.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
@@ -109,20 +104,22 @@ impl Table {
         }
     }
 
-    /// Parks a connection its worker is done with, unless an event came meanwhile.
-    pub(crate) fn park(&mut self, key: u64, parked: Parked) -> Result<(), Pending> {
+    /// Parks a connection its worker is done with and returns `None`, unless an event came
+    /// while the worker held it: then the connection comes back, to be read again.
+    #[must_use]
+    pub(crate) fn park(&mut self, key: u64, parked: Parked) -> Option<Parked> {
         let Some(entry) = self.entry(key) else {
-            return Err(Pending(parked));
+            return Some(parked);
         };
         match entry.slot {
             Slot::Busy { pending: true } => {
                 entry.slot = Slot::Busy { pending: false };
-                Err(Pending(parked))
+                Some(parked)
             }
             _ => {
                 entry.slot = Slot::Parked(parked);
                 self.parked += 1;
-                Ok(())
+                None
             }
         }
     }
@@ -148,12 +145,13 @@ impl Table {
     ) -> Vec<(u64, Parked)> {
         let mut out = Vec::new();
         for (index, entry) in self.entries.iter_mut().enumerate() {
-            if matches!(&entry.slot, Slot::Parked(p) if select(p)) {
-                if let Slot::Parked(parked) =
-                    std::mem::replace(&mut entry.slot, Slot::Busy { pending: false })
-                {
-                    out.push((u64::from(entry.generation) << 32 | index as u64, parked));
-                }
+            if !matches!(&entry.slot, Slot::Parked(p) if select(p)) {
+                continue;
+            }
+            if let Slot::Parked(parked) =
+                std::mem::replace(&mut entry.slot, Slot::Busy { pending: false })
+            {
+                out.push((u64::from(entry.generation) << 32 | index as u64, parked));
             }
         }
         self.parked -= out.len();
@@ -190,10 +188,10 @@ mod tests {
         assert!(table.take(key).is_none());
         // ...so parking hands the connection back instead of losing the edge.
         let parked = parked_stub().expect("loopback socket");
-        let Err(Pending(parked)) = table.park(key, parked) else {
-            panic!("parking must fail while an event is pending");
-        };
-        assert!(table.park(key, parked).is_ok());
+        let parked = table
+            .park(key, parked)
+            .expect("parking must fail while an event is pending");
+        assert!(table.park(key, parked).is_none());
         assert_eq!(table.parked(), 1);
         assert!(table.take(key).is_some());
         assert_eq!(table.parked(), 0);
@@ -209,7 +207,7 @@ mod tests {
         assert!(table.take(old).is_none());
         table.release(old); // no effect on the new connection
         let parked = parked_stub().expect("loopback socket");
-        assert!(table.park(new, parked).is_ok());
+        assert!(table.park(new, parked).is_none());
         assert_eq!(table.drain_parked(|_| true).len(), 1);
     }
 }
