@@ -557,7 +557,7 @@ fn t3_3_url_scheme_http_without_https() {
 fn t3_3_server_software_only_if_absent() {
     let err = SharedBuffer::new();
     let ran = run_simple(
-        origin(env10(), &err).with_server_software("Foo/1"),
+        origin(env10(), &err).with_server_software("Foo/1").unwrap(),
         &err,
         &hi_app(),
     );
@@ -566,7 +566,7 @@ fn t3_3_server_software_only_if_absent() {
     let mut env = env10();
     env.push(("SERVER_SOFTWARE".into(), "Given/2".into()));
     let ran = run_simple(
-        origin(env, &err).with_server_software("Foo/1"),
+        origin(env, &err).with_server_software("Foo/1").unwrap(),
         &err,
         &hi_app(),
     );
@@ -580,7 +580,7 @@ fn t3_3_server_software_only_if_absent() {
 
     // Not an origin server: SERVER_SOFTWARE is not set, and no Server header is sent.
     let err = SharedBuffer::new();
-    let mut custom = Custom::new(origin(env10(), &err).with_server_software("Foo/1"));
+    let mut custom = Custom::new(origin(env10(), &err).with_server_software("Foo/1").unwrap());
     custom.origin = false;
     let ran = custom.run(&hi_app());
     assert_eq!(ran.environ.get("SERVER_SOFTWARE"), None);
@@ -1023,7 +1023,7 @@ fn t3_7_layout_origin() {
 fn t3_7_layout_origin_with_server_software() {
     let err = SharedBuffer::new();
     let ran = run_simple(
-        origin(env10(), &err).with_server_software("Foo/1"),
+        origin(env10(), &err).with_server_software("Foo/1").unwrap(),
         &err,
         &hi_app(),
     );
@@ -1038,7 +1038,7 @@ Content-Length: 2\r\n\r\nhi",
 fn t3_7_http_version_regardless_of_request() {
     let err = SharedBuffer::new();
     let ran = run_simple(
-        origin(env10(), &err).with_http_version("1.1"),
+        origin(env10(), &err).with_http_version("1.1").unwrap(),
         &err,
         &hi_app(),
     );
@@ -1063,7 +1063,7 @@ fn t3_7_app_date_and_server_are_kept() {
         Ok(Body::from("hi"))
     });
     let ran = run_simple(
-        origin(env10(), &err).with_server_software("Foo/1"),
+        origin(env10(), &err).with_server_software("Foo/1").unwrap(),
         &err,
         &app,
     );
@@ -1333,7 +1333,7 @@ fn t3_9_app_error_with_server_software() {
     let err = SharedBuffer::new();
     let app = app_fn(|_env, _sr| Err("early".into()));
     let ran = run_simple(
-        origin(env10(), &err).with_server_software("Foo/1"),
+        origin(env10(), &err).with_server_software("Foo/1").unwrap(),
         &err,
         &app,
     );

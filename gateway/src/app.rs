@@ -243,9 +243,6 @@ pub fn validate_status(status: &str) -> Result<u16, StartResponseError> {
     if status.chars().any(|c| c.is_ascii_control()) {
         return Err(invalid("control characters are not allowed in a status"));
     }
-    if status.chars().any(|c| u32::from(c) > 0xFF) {
-        return Err(invalid("a status must be latin-1 text"));
-    }
     let bytes = status.as_bytes();
     if status.chars().count() < 4 {
         return Err(invalid("a status must be at least 4 characters"));
@@ -255,6 +252,9 @@ pub fn validate_status(status: &str) -> Result<u16, StartResponseError> {
     }
     if bytes[3] != b' ' {
         return Err(invalid("a status must have a space after the code"));
+    }
+    if status.chars().any(|c| u32::from(c) > 0xFF) {
+        return Err(invalid("a status must be latin-1 text"));
     }
     Ok(u16::from(bytes[0] - b'0') * 100
         + u16::from(bytes[1] - b'0') * 10

@@ -211,8 +211,17 @@ impl Body {
         if let Source::File(wrapper) = &mut self.source {
             wrapper.close();
         }
+        // Every action runs even if an earlier one panics; the first panic is then resumed.
+        let mut first_panic = None;
         for action in self.on_close.drain(..) {
-            action();
+            if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(action)) {
+                first_panic.get_or_insert(payload);
+            }
+        }
+        if let Some(payload) = first_panic
+            && !std::thread::panicking()
+        {
+            std::panic::resume_unwind(payload);
         }
     }
 

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::latin1;
-
 /// Response headers: an ordered list of `(name, value)` pairs, duplicates allowed, looked up
 /// case-insensitively (`wsgiref.headers.Headers`).
 ///
@@ -250,9 +248,9 @@ impl Headers {
         out.reserve(self.wire_len());
         for (name, value) in &self.list {
             // Validated on the way in, so both are latin-1.
-            push_latin1(name, out);
+            crate::latin1::push_validated(name, out);
             out.extend_from_slice(b": ");
-            push_latin1(value, out);
+            crate::latin1::push_validated(value, out);
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");
@@ -277,13 +275,6 @@ fn same_name(a: &str, b: &str) -> bool {
             && a.chars()
                 .flat_map(char::to_lowercase)
                 .eq(b.chars().flat_map(char::to_lowercase)))
-}
-
-fn push_latin1(s: &str, out: &mut Vec<u8>) {
-    if latin1::encode_into(s, out).is_err() {
-        // Unreachable for validated headers; never emit a partial or wrong byte.
-        out.push(b'?');
-    }
 }
 
 impl fmt::Display for Headers {
@@ -409,6 +400,10 @@ impl HeaderError {
                     character,
                 }
             }
+            HeaderError::NotLatin1 { name, character } => HeaderError::NotLatin1 {
+                name: format!("{header}; {name}"),
+                character,
+            },
             other => other,
         }
     }

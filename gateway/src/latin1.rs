@@ -54,6 +54,14 @@ pub fn encode_into(s: &str, out: &mut Vec<u8>) -> Result<(), NotLatin1> {
     Ok(())
 }
 
+/// Appends `s` as latin-1 for text that was validated on the way in; a character above
+/// U+00FF (a bug upstream) becomes `?` rather than a wrong or partial byte sequence.
+pub(crate) fn push_validated(s: &str, out: &mut Vec<u8>) {
+    if encode_into(s, out).is_err() {
+        out.push(b'?');
+    }
+}
+
 /// True when every character of `s` is at most U+00FF, i.e. [`encode`] would succeed.
 pub fn is_latin1(s: &str) -> bool {
     s.is_ascii() || s.chars().all(|c| u32::from(c) <= 0xFF)

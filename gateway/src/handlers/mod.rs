@@ -52,7 +52,7 @@ use crate::{
 pub use cgi::{CgiHandler, IisCgiHandler, iis_path_info_fix, read_environ, read_environ_from};
 pub use date::format_date_time;
 pub use failure::Failure;
-pub use simple::{BaseCgiHandler, SimpleHandler};
+pub use simple::{BaseCgiHandler, InvalidHttpVersion, SimpleHandler};
 
 pub(crate) use date::{http_date_now, with_http_date_now};
 pub(crate) use failure::{catch, is_disconnect_kind};
@@ -307,7 +307,7 @@ pub trait BaseHandler {
             out.extend_from_slice(b"HTTP/");
             out.extend_from_slice(self.http_version().as_bytes());
             out.push(b' ');
-            push_latin1(status, out);
+            crate::latin1::push_validated(status, out);
             out.extend_from_slice(b"\r\n");
             if !has("Date") {
                 out.extend_from_slice(b"Date: ");
@@ -318,12 +318,12 @@ pub trait BaseHandler {
                 && !has("Server")
             {
                 out.extend_from_slice(b"Server: ");
-                push_latin1(software, out);
+                crate::latin1::push_validated(software, out);
                 out.extend_from_slice(b"\r\n");
             }
         } else {
             out.extend_from_slice(b"Status: ");
-            push_latin1(status, out);
+            crate::latin1::push_validated(status, out);
             out.extend_from_slice(b"\r\n");
         }
     }
@@ -437,7 +437,14 @@ pub trait BaseHandler {
             if self.state().status.is_none() {
                 return Err(StartResponseError::BodyBeforeStartResponse.into());
             }
-            self.finish_content().map_err(|e| self.io_failed(e))?;
+            if done {
+                // The reference skips finish_content after a successful sendfile(): the
+                // override sent the headers itself. The body still ends and is flushed.
+                self.finish_body().map_err(|e| self.io_failed(e))?;
+                self.flush_raw().map_err(|e| self.io_failed(e))?;
+            } else {
+                self.finish_content().map_err(|e| self.io_failed(e))?;
+            }
             Ok(())
         });
         let closed = catch(|| body.close());
@@ -487,7 +494,7 @@ pub trait BaseHandler {
         if self.state().client_gone || failure.is_disconnect() {
             return Outcome::ClientGone;
         }
-        self.log_exception(&failure);
+        self.log_safely(&failure);
         if self.state().headers_sent {
             return Outcome::Truncated;
         }
@@ -507,10 +514,23 @@ pub trait BaseHandler {
         }
     }
 
+    /// [`log_exception`](BaseHandler::log_exception), guarded: an error whose `Display`
+    /// panics (or a panicking override) must not take the handler down with it.
+    #[doc(hidden)]
+    fn log_safely(&mut self, failure: &Failure) {
+        if catch(|| self.log_exception(failure)).is_err() {
+            let mut stderr = self.get_stderr();
+            let _ = io::Write::write_all(
+                &mut stderr,
+                b"gateway: logging an app failure panicked (its Display implementation?)\n",
+            );
+        }
+    }
+
     /// The error page itself failed: log that too and close.
     #[doc(hidden)]
     fn give_up(&mut self, failure: Failure) -> Outcome {
-        self.log_exception(&failure);
+        self.log_safely(&failure);
         self.close();
         Outcome::Truncated
     }
@@ -552,13 +572,6 @@ pub trait BaseHandler {
         state.status_code = code;
         state.headers = Some(headers);
         Ok(())
-    }
-}
-
-fn push_latin1(s: &str, out: &mut Vec<u8>) {
-    if crate::latin1::encode_into(s, out).is_err() {
-        // Validated earlier; never emit a wrong byte.
-        out.push(b'?');
     }
 }
 

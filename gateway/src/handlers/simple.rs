@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, Write};
 
 use super::{BaseHandler, HandlerState};
-use crate::{Environ, ErrorStream, Input};
+use crate::{Environ, ErrorStream, HeaderError, Input};
 
 /// Runs an app over given streams, as an HTTP origin server would answer
 /// (`wsgiref.handlers.SimpleHandler(stdin, stdout, stderr, environ, multithread, multiprocess)`).
@@ -22,13 +22,14 @@ use crate::{Environ, ErrorStream, Input};
 ///     Ok(Body::from("Hello, world!"))
 /// });
 /// let mut handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("SERVER_PROTOCOL", "HTTP/1.0")])
-///     .with_server_software("WSGIServer/0.2");
+///     .with_server_software("WSGIServer/0.2")?;
 /// handler.run(&app);
 /// assert_eq!(
 ///     handler.into_stdout(),
 ///     b"HTTP/1.0 200 OK\r\nServer: WSGIServer/0.2\r\nContent-Type: text/plain\r\n\
 ///       Date: Mon, 05 Jun 2006 18:49:54 GMT\r\nContent-Length: 13\r\n\r\nHello, world!"
 /// );
+/// # Ok::<(), gateway::HeaderError>(())
 /// ```
 pub struct SimpleHandler<W: Write> {
     state: HandlerState,
@@ -87,15 +88,36 @@ impl<W: Write> SimpleHandler<W> {
     }
 
     /// Sets `server_software` (the `Server` header and `SERVER_SOFTWARE` in origin mode).
-    pub fn with_server_software(mut self, software: impl Into<String>) -> Self {
-        self.server_software = Some(software.into());
-        self
+    /// It goes on the wire, so it must be a valid header value.
+    ///
+    /// ```
+    /// use gateway::handlers::SimpleHandler;
+    /// use gateway::{ErrorStream, Input};
+    ///
+    /// let handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// assert!(handler.with_server_software("Srv\r\nSet-Cookie: evil=1").is_err());
+    /// ```
+    pub fn with_server_software(
+        mut self,
+        software: impl Into<String>,
+    ) -> Result<Self, HeaderError> {
+        let software = software.into();
+        crate::headers::check_value("Server", &software)?;
+        self.server_software = Some(software);
+        Ok(self)
     }
 
-    /// Sets the HTTP version written in the status line (default `"1.0"`).
-    pub fn with_http_version(mut self, version: impl Into<String>) -> Self {
-        self.http_version = version.into();
-        self
+    /// Sets the HTTP version written in the status line (default `"1.0"`): `"1.0"` or `"1.1"`.
+    pub fn with_http_version(
+        mut self,
+        version: impl Into<String>,
+    ) -> Result<Self, InvalidHttpVersion> {
+        let version = version.into();
+        if !matches!(version.as_str(), "1.0" | "1.1") {
+            return Err(InvalidHttpVersion { version });
+        }
+        self.http_version = version;
+        Ok(self)
     }
 
     /// Sets `traceback_limit`.
@@ -307,3 +329,23 @@ macro_rules! delegate_base_handler {
 pub(crate) use delegate_base_handler;
 
 delegate_base_handler!(impl<W: Write> for BaseCgiHandler<W>, inner);
+
+/// [`SimpleHandler::with_http_version`] was given something other than `"1.0"` or `"1.1"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidHttpVersion {
+    /// The rejected version.
+    pub version: String,
+}
+
+impl fmt::Display for InvalidHttpVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "HTTP version {:?} cannot go in a status line: use \"1.0\" or \"1.1\"",
+            self.version
+        )
+    }
+}
+
+impl std::error::Error for InvalidHttpVersion {}
