@@ -40,7 +40,10 @@ const ECHOED: [&str; 5] = [
 
 /// Routes on `PATH_INFO`: `/echo-environ[/...]`, `/echo-body`, `/status/NNN`, `/boom`,
 /// `/boom/panic`; anything else is a 404. See the module documentation.
-fn app(environ: &mut Environ, start_response: &mut StartResponse<'_>) -> Result<Body, AppError> {
+pub(crate) fn app(
+    environ: &mut Environ,
+    start_response: &mut StartResponse<'_>,
+) -> Result<Body, AppError> {
     let path = environ.get("PATH_INFO").unwrap_or("").to_owned();
     if path == "/echo-environ" || path.starts_with("/echo-environ/") {
         echo_environ(environ, start_response)

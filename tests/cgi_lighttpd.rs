@@ -27,6 +27,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use gateway::handlers::{BaseHandler, SimpleHandler};
+use gateway::{ErrorStream, Input, SharedBuffer};
+
+/// The example's app itself, to run it in memory through `SimpleHandler` as well.
+#[allow(dead_code)]
+#[path = "../examples/cgi.rs"]
+mod cgi_example;
+
 /// Where lighttpd serves the app: the binary sits in the document root under this name.
 const SCRIPT_NAME: &str = "/app.cgi";
 /// The handler's error page body.
@@ -298,12 +306,50 @@ impl Lighttpd {
         (Response::parse_cgi(&output.stdout), stderr)
     }
 
-    /// The request over HTTP and directly: they must agree on status, content type and body.
-    /// Returns the HTTP response.
+    /// Runs the same app in this process through `SimpleHandler` over in-memory streams, with
+    /// the CGI variables lighttpd would set. Also returns what it logged.
+    fn in_memory(&self, method: &str, path: &str, query: &str, body: &[u8]) -> (Response, String) {
+        let path_info = gateway::latin1::decode(&percent_decode(path));
+        let errors = SharedBuffer::new();
+        let environ = [
+            ("GATEWAY_INTERFACE", "CGI/1.1".to_owned()),
+            ("SERVER_PROTOCOL", "HTTP/1.1".to_owned()),
+            ("SERVER_NAME", "127.0.0.1".to_owned()),
+            ("SERVER_PORT", self.port.to_string()),
+            ("REQUEST_METHOD", method.to_owned()),
+            ("SCRIPT_NAME", SCRIPT_NAME.to_owned()),
+            ("PATH_INFO", path_info),
+            ("QUERY_STRING", query.to_owned()),
+            ("CONTENT_LENGTH", body.len().to_string()),
+        ];
+        let mut handler = SimpleHandler::new(
+            Input::from_bytes(body.to_vec()),
+            Vec::new(),
+            ErrorStream::new(errors.clone()),
+            environ,
+        )
+        .with_flags(false, true)
+        .with_run_once(true);
+        handler.run(&cgi_example::app);
+        (
+            Response::parse_http(&handler.into_stdout()),
+            errors.to_string_lossy(),
+        )
+    }
+
+    /// The request over HTTP, directly as a CGI process, and in memory through
+    /// `SimpleHandler`: all three must agree on status, content type and body. Returns the
+    /// HTTP response.
     fn check(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Response {
         let served = self.http(method, path, query, body);
         let (direct, _) = self.direct(method, path, query, body);
         assert_agree(&served, &direct, &format!("{method} {path}?{query}"));
+        let (memory, _) = self.in_memory(method, path, query, body);
+        assert_agree(
+            &served,
+            &memory,
+            &format!("{method} {path}?{query} (in memory)"),
+        );
         served
     }
 }
@@ -558,6 +604,9 @@ fn app_errors_and_panics_become_a_generic_500_and_are_logged_not_shown() {
         let (direct, stderr) = server.direct("GET", path, "", b"");
         assert!(!direct.text().contains("secret-boom-detail"), "{path}");
         assert!(stderr.contains("secret-boom-detail"), "{path}: {stderr}");
+        let (memory, logged) = server.in_memory("GET", path, "", b"");
+        assert!(!memory.text().contains("secret-boom-detail"), "{path}");
+        assert!(logged.contains("secret-boom-detail"), "{path}: {logged}");
     }
     // The CGI's stderr reaches lighttpd's breakage log (written before the response was).
     let log = server.read_log("cgi-stderr.log");

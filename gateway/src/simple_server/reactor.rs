@@ -193,7 +193,14 @@ impl Shared {
         let parked = lock(&self.table).take(key);
         if let Some(parked) = parked {
             self.active.fetch_add(1, Ordering::AcqRel);
-            self.drive(parked);
+            // Apps' panics are caught by the engine; this guards the server's own code, so a
+            // bug costs one connection, never a worker.
+            let driven =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.drive(parked)));
+            if driven.is_err() {
+                lock(&self.table).release(key);
+                self.log("a connection's worker code panicked; the connection was dropped");
+            }
             if self.active.fetch_sub(1, Ordering::AcqRel) == 1
                 && self.shutdown.load(Ordering::Acquire)
             {
