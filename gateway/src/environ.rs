@@ -71,6 +71,32 @@ impl Vars {
 /// assert_eq!(env.url_scheme(), "http");
 /// assert_eq!(env.keys().collect::<Vec<_>>(), ["REQUEST_METHOD", "PATH_INFO"]);
 /// ```
+///
+/// The typed `wsgi.*` entries and the extension slot:
+///
+/// ```
+/// use gateway::{Environ, Input};
+/// use std::io::Read;
+///
+/// let mut env = Environ::new();
+/// assert_eq!(env.version(), (1, 0));
+/// assert!(!env.has_url_scheme());
+/// env.set_url_scheme("https");
+/// env.set_multithread(true);
+/// env.set_input(Input::from_bytes(b"a=1".to_vec()));
+/// let mut body = String::new();
+/// env.input().read_to_string(&mut body).unwrap();
+/// assert_eq!((env.url_scheme(), env.multithread(), body.as_str()), ("https", true, "a=1"));
+///
+/// struct RequestId(u64);
+/// env.extensions_mut().insert(RequestId(7));
+/// assert_eq!(env.extensions().get::<RequestId>().map(|r| r.0), Some(7));
+///
+/// assert_eq!(env.set_default("SCRIPT_NAME", "/app"), "/app");
+/// assert_eq!(env.set_default("SCRIPT_NAME", "/other"), "/app"); // present: kept
+/// assert_eq!(env.remove("SCRIPT_NAME").as_deref(), Some("/app"));
+/// assert!(!env.contains("SCRIPT_NAME"));
+/// ```
 pub struct Environ {
     vars: Vars,
     url_scheme: Option<String>,

@@ -26,6 +26,10 @@ use std::fmt;
 ///      Set-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n"
 /// );
 /// assert!(h.set("X-Evil", "a\r\nInjected: 1").is_err());
+/// assert!(h.contains("SET-COOKIE"));
+/// assert_eq!(h.remove("set-cookie"), 2);
+/// assert_eq!(h.remove("set-cookie"), 0); // removing a missing name is not an error
+/// assert_eq!(h.len(), 2);
 /// # Ok::<(), gateway::HeaderError>(())
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]

@@ -130,6 +130,47 @@ pub struct RunOutcome {
 /// | `error_status`, `error_headers`, `error_body` | same names |
 /// | `wsgi_file_wrapper`, `sendfile`, `origin_server`, `http_version` | same names |
 /// | `cleanup_headers`, `send_preamble`, `send_headers`, `finish_content`, `close` | same names |
+///
+/// A transport of your own: a gateway that collects the response in memory, with its own
+/// error page.
+///
+/// ```
+/// use std::io;
+/// use gateway::handlers::{BaseHandler, HandlerState, Outcome};
+/// use gateway::{app_fn, AppError, Body, Environ, ErrorStream, Input, SharedBuffer};
+///
+/// #[derive(Default)]
+/// struct Memory {
+///     state: HandlerState,
+///     out: Vec<u8>,
+///     log: SharedBuffer,
+/// }
+///
+/// impl BaseHandler for Memory {
+///     fn state(&self) -> &HandlerState { &self.state }
+///     fn state_mut(&mut self) -> &mut HandlerState { &mut self.state }
+///     fn write_raw(&mut self, data: &[u8]) -> io::Result<()> {
+///         self.out.extend_from_slice(data);
+///         Ok(())
+///     }
+///     fn flush_raw(&mut self) -> io::Result<()> { Ok(()) }
+///     fn get_stdin(&mut self) -> Input { Input::empty() }
+///     fn get_stderr(&mut self) -> ErrorStream { ErrorStream::new(self.log.clone()) }
+///     fn add_cgi_vars(&mut self, environ: &mut Environ) {
+///         environ.insert("REQUEST_METHOD", "GET");
+///     }
+///     fn origin_server(&self) -> bool { false } // a `Status:` line, as CGI does
+///     fn error_body(&self) -> &[u8] { b"sorry" }
+/// }
+///
+/// let failing = app_fn(|_env, _sr| -> Result<Body, AppError> { Err("no database".into()) });
+/// let mut handler = Memory::default();
+/// let finished = handler.run(&failing);
+/// assert_eq!(finished.outcome, Outcome::Complete); // the error page was sent
+/// assert!(handler.out.starts_with(b"Status: 500 Internal Server Error\r\n"));
+/// assert!(handler.out.ends_with(b"\r\n\r\nsorry"));
+/// assert!(handler.log.to_string_lossy().contains("no database"));
+/// ```
 pub trait BaseHandler {
     // ---- state -------------------------------------------------------------------------
 
