@@ -15,34 +15,43 @@ use crate::latin1;
 const TYPICAL_VARS: usize = 32;
 
 #[derive(Debug, Default, Clone)]
-struct Vars(Vec<(Cow<'static, str>, String)>);
+struct Vars(Vec<(Cow<'static, str>, Cow<'static, str>)>);
 
 impl Vars {
     fn position(&self, key: &str) -> Option<usize> {
         self.0.iter().position(|(k, _)| k.as_ref() == key)
     }
 
-    fn get(&self, key: &str) -> Option<&String> {
-        self.position(key).map(|i| &self.0[i].1)
+    fn get(&self, key: &str) -> Option<&str> {
+        self.position(key).map(|i| self.0[i].1.as_ref())
     }
 
-    fn insert(&mut self, key: Cow<'static, str>, value: String) -> Option<String> {
+    fn insert(&mut self, key: Cow<'static, str>, value: Cow<'static, str>) -> Option<String> {
         match self.position(&key) {
-            Some(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Some(i) => Some(std::mem::replace(&mut self.0[i].1, value).into_owned()),
             None => {
-                if self.0.capacity() == 0 {
-                    self.0.reserve(TYPICAL_VARS);
-                }
-                self.0.push((key, value));
+                self.push(key, value);
                 None
             }
         }
     }
 
+    /// Appends without looking for the key: the caller knows it is not there.
+    fn push(&mut self, key: Cow<'static, str>, value: Cow<'static, str>) {
+        if self.0.capacity() == 0 {
+            self.0.reserve(TYPICAL_VARS);
+        }
+        self.0.push((key, value));
+    }
+
     fn remove(&mut self, key: &str) -> Option<String> {
-        self.position(key).map(|i| self.0.remove(i).1)
+        self.position(key).map(|i| self.0.remove(i).1.into_owned())
     }
 }
+
+/// The allocation behind an environ's variables, recycled between requests.
+#[derive(Debug, Default)]
+pub(crate) struct VarStorage(Vec<(Cow<'static, str>, Cow<'static, str>)>);
 
 /// The request environment handed to every [`App`](crate::App).
 ///
@@ -133,18 +142,46 @@ impl Environ {
 
     /// The value of a CGI/HTTP variable.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars.get(key).map(String::as_str)
+        self.vars.get(key)
     }
 
     /// Sets a CGI/HTTP variable, returning the previous value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.vars.insert(Cow::Owned(key.into()), value.into())
+        self.vars.insert(Cow::Owned(key.into()), Cow::Owned(value.into()))
     }
 
     /// Sets a variable whose name is a `'static` string (no allocation for the name): the
     /// fast path servers use for CGI names.
     pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) -> Option<String> {
-        self.vars.insert(Cow::Borrowed(key), value.into())
+        self.vars.insert(Cow::Borrowed(key), Cow::Owned(value.into()))
+    }
+
+    /// An empty environ that reuses `storage` (from [`into_storage`](Environ::into_storage)) for
+    /// its variables: a server recycles it from one request to the next on a connection.
+    pub(crate) fn with_storage(mut storage: VarStorage) -> Self {
+        storage.0.clear();
+        let mut environ = Environ::new();
+        environ.vars = Vars(storage.0);
+        environ
+    }
+
+    /// Gives back the variables' storage (emptied) for [`with_storage`](Environ::with_storage).
+    pub(crate) fn into_storage(mut self) -> VarStorage {
+        let mut vars = std::mem::take(&mut self.vars.0);
+        vars.clear();
+        VarStorage(vars)
+    }
+
+    /// Appends a variable with a `'static` name and value, without looking for an existing
+    /// one: for servers building an environ whose names they know are distinct.
+    pub(crate) fn push_static(&mut self, key: &'static str, value: Cow<'static, str>) {
+        self.vars.push(Cow::Borrowed(key), value);
+    }
+
+    /// Appends a variable without looking for an existing one (see
+    /// [`push_static`](Environ::push_static)).
+    pub(crate) fn push_unchecked(&mut self, key: String, value: Cow<'static, str>) {
+        self.vars.push(Cow::Owned(key), value);
     }
 
     /// Removes a CGI/HTTP variable, returning its value.
@@ -162,16 +199,16 @@ impl Environ {
         let index = match self.vars.position(key) {
             Some(index) => index,
             None => {
-                self.vars.insert(Cow::Owned(key.to_owned()), value.into());
+                self.vars.push(Cow::Owned(key.to_owned()), Cow::Owned(value.into()));
                 self.vars.0.len() - 1
             }
         };
-        &self.vars.0[index].1
+        self.vars.0[index].1.as_ref()
     }
 
     /// The variables in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.vars.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
+        self.vars.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
     /// The variable names in insertion order.

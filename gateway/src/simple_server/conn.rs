@@ -35,6 +35,10 @@ pub(crate) struct ReadBuf {
     data: Vec<u8>,
     start: usize,
     end: usize,
+    /// The last read emptied the socket (it returned less than asked, would block, or hit
+    /// EOF). With edge-triggered epoll, anything arriving later raises a new event, so a
+    /// worker need not read again before parking.
+    pub(crate) drained: bool,
 }
 
 impl ReadBuf {
@@ -43,6 +47,7 @@ impl ReadBuf {
             data: vec![0; capacity],
             start: 0,
             end: 0,
+            drained: false,
         }
     }
 
@@ -107,6 +112,8 @@ pub(crate) struct Conn {
     pub(crate) out: Vec<u8>,
     /// Its key in the connection table ([`NO_KEY`] when not registered).
     pub(crate) key: u64,
+    /// The previous request's environ storage, reused by the next one.
+    pub(crate) environ_storage: crate::environ::VarStorage,
 }
 
 /// The key of a connection that is not in the table (`handle_request`).
@@ -134,6 +141,7 @@ impl Conn {
             served: 0,
             out: Vec::new(),
             key: NO_KEY,
+            environ_storage: Default::default(),
         }
     }
 
@@ -148,14 +156,22 @@ pub(crate) fn fill(stream: &TcpStream, buf: &mut ReadBuf, limit: usize) -> io::R
     if spare.is_empty() {
         return Ok(Filled::Full);
     }
+    let asked = spare.len();
     loop {
         match (&*stream).read(spare) {
-            Ok(0) => return Ok(Filled::Eof),
+            Ok(0) => {
+                buf.drained = true;
+                return Ok(Filled::Eof);
+            }
             Ok(n) => {
                 buf.filled(n);
+                buf.drained = n < asked;
                 return Ok(Filled::Bytes(n));
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Filled::WouldBlock),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                buf.drained = true;
+                return Ok(Filled::WouldBlock);
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }

@@ -1,6 +1,7 @@
 //! Building the request environ, as `WSGIRequestHandler.get_environ` does (PEP 3333,
 //! "environ Variables"), with gateway's deliberate differences.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use super::request::{Framing, RequestHead};
@@ -83,38 +84,36 @@ pub(crate) fn build_environ(
     base: &[(&'static str, String)],
     peer: SocketAddr,
     keep_underscores: bool,
+    storage: crate::environ::VarStorage,
 ) -> Environ {
-    let mut env = Environ::new();
+    // Every name pushed here is distinct, so the environ is built without lookups.
+    let mut env = Environ::with_storage(storage);
     for (key, value) in base {
-        env.insert_static(key, value.as_str());
+        if *key != "CONTENT_LENGTH" {
+            env.push_static(key, owned_or_empty(value));
+        }
     }
-    env.insert_static(
-        "SERVER_PROTOCOL",
-        if head.minor == 0 {
-            "HTTP/1.0"
-        } else {
-            "HTTP/1.1"
-        },
-    );
-    env.insert_static("REQUEST_METHOD", head.method.as_str());
-    env.insert_static("REQUEST_URI", head.target.as_str());
+    let protocol = if head.minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" };
+    env.push_static("SERVER_PROTOCOL", Cow::Borrowed(protocol));
+    env.push_static("REQUEST_METHOD", method_name(&head.method));
+    env.push_static("REQUEST_URI", Cow::Owned(head.target.clone()));
     let target = target_path(&head.target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    env.insert_static("PATH_INFO", decode_path(path));
-    env.insert_static("QUERY_STRING", query);
-    env.insert_static("REMOTE_ADDR", peer.ip().to_string());
-    env.insert_static("REMOTE_PORT", peer.port().to_string());
-    if !env.contains("REMOTE_HOST") {
-        env.insert_static("REMOTE_HOST", "");
-    }
+    env.push_static("PATH_INFO", Cow::Owned(decode_path(path)));
+    env.push_static("QUERY_STRING", owned_or_empty(query));
+    env.push_static("REMOTE_ADDR", Cow::Owned(peer.ip().to_string()));
+    env.push_static("REMOTE_PORT", Cow::Owned(peer.port().to_string()));
 
     let mut content_type = None;
+    let mut content_length = None;
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(head.headers.len());
     for (name, value) in &head.headers {
         if name.eq_ignore_ascii_case("content-type") {
             content_type.get_or_insert(value.as_str());
             continue;
         }
         if name.eq_ignore_ascii_case("content-length") {
+            content_length.get_or_insert(());
             continue;
         }
         if name.contains('_') && !keep_underscores {
@@ -122,42 +121,64 @@ pub(crate) fn build_environ(
         }
         let mut key = String::with_capacity(name.len() + 5);
         key.push_str("HTTP_");
-        key.extend(name.chars().map(|c| {
-            if c == '-' {
-                '_'
-            } else {
-                c.to_ascii_uppercase()
-            }
-        }));
-        if env.contains(&key[5..]) {
+        key.extend(name.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }));
+        // A header whose name turns into a CGI variable's is ignored, as the reference does.
+        if CGI_NAMES.contains(&&key[5..]) {
             continue;
         }
-        match env.get(&key) {
-            Some(existing) => {
-                let joined = format!("{existing},{value}");
-                env.insert(key, joined);
+        match fields.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, existing)) => {
+                existing.push(',');
+                existing.push_str(value);
             }
-            None => {
-                env.insert(key, value.as_str());
-            }
+            None => fields.push((key, value.clone())),
         }
     }
-    env.insert_static("CONTENT_TYPE", content_type.unwrap_or("text/plain"));
-    match head.framing {
-        Framing::Length(n)
-            if head
-                .headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-length")) =>
-        {
-            env.insert_static("CONTENT_LENGTH", n.to_string());
-        }
-        _ => {
-            env.insert_static("CONTENT_LENGTH", "");
-        }
+    for (key, value) in fields {
+        env.push_unchecked(key, Cow::Owned(value));
     }
+    let content_type = content_type.map_or(Cow::Borrowed("text/plain"), |t| Cow::Owned(t.to_owned()));
+    env.push_static("CONTENT_TYPE", content_type);
+    let content_length = match head.framing {
+        Framing::Length(n) if content_length.is_some() => Cow::Owned(n.to_string()),
+        _ => Cow::Borrowed(""),
+    };
+    env.push_static("CONTENT_LENGTH", content_length);
     env.set_input_terminated(true);
     env
+}
+
+/// The CGI variables a request environ has before its headers are added: a header whose key
+/// would be one of these is dropped.
+const CGI_NAMES: [&str; 15] = [
+    "SERVER_NAME",
+    "GATEWAY_INTERFACE",
+    "SERVER_PORT",
+    "REMOTE_HOST",
+    "CONTENT_LENGTH",
+    "SCRIPT_NAME",
+    "SERVER_PROTOCOL",
+    "SERVER_SOFTWARE",
+    "REQUEST_METHOD",
+    "REQUEST_URI",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "REMOTE_ADDR",
+    "REMOTE_PORT",
+    "CONTENT_TYPE",
+];
+
+fn owned_or_empty(value: &str) -> Cow<'static, str> {
+    if value.is_empty() { Cow::Borrowed("") } else { Cow::Owned(value.to_owned()) }
+}
+
+/// The method, without an allocation for the common ones.
+fn method_name(method: &str) -> Cow<'static, str> {
+    const COMMON: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"];
+    match COMMON.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.to_owned()),
+    }
 }
 
 #[cfg(test)]

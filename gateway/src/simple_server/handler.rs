@@ -309,6 +309,24 @@ impl BaseHandler for ServerHandler<'_> {
         }
     }
 
+    /// The status line, `Date`, `Server` and the header block go straight into the output
+    /// buffer, to leave with the first body bytes in one write.
+    fn send_headers(&mut self) -> io::Result<()> {
+        self.cleanup_headers();
+        self.state.headers_sent = true;
+        let mut out = std::mem::take(&mut self.out);
+        self.send_preamble(&mut out);
+        match self.state.headers.as_ref() {
+            Some(headers) => headers.write_to(&mut out),
+            None => out.extend_from_slice(b"\r\n"),
+        }
+        self.out = out;
+        if self.out.len() >= DIRECT_WRITE {
+            self.flush_out()?;
+        }
+        Ok(())
+    }
+
     fn write_body(&mut self, data: &[u8]) -> io::Result<()> {
         if !self.body_allowed() {
             return Ok(());

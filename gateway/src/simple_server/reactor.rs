@@ -216,20 +216,25 @@ impl Shared {
     fn drive(&self, mut parked: Parked) {
         let limits = &self.settings.limits;
         let limit = head_buffer_limit(limits);
+        // An event means bytes (or a close) arrived: read at least once.
+        let mut must_read = true;
         loop {
             let ready = loop {
-                if parked.park != Park::Linger
-                    && request::head_ready(parked.conn.buf.bytes(), limits)
-                {
+                if parked.park != Park::Linger && request::head_ready(parked.conn.buf.bytes(), limits) {
                     break true;
                 }
+                if !must_read {
+                    // The socket was emptied by the last read; what comes later raises a new
+                    // edge, so park without another read.
+                    break false;
+                }
                 match parked.conn.fill(limit) {
-                    Ok(Filled::Bytes(_)) if parked.park == Park::Linger => {
-                        let n = parked.conn.buf.len();
-                        parked.conn.buf.consume(n);
-                    }
                     Ok(Filled::Bytes(_)) => {
-                        if parked.park == Park::Idle {
+                        must_read = !parked.conn.buf.drained;
+                        if parked.park == Park::Linger {
+                            let n = parked.conn.buf.len();
+                            parked.conn.buf.consume(n);
+                        } else if parked.park == Park::Idle {
                             parked.park = Park::Head;
                             parked.deadline = Instant::now() + limits.header_read_timeout;
                         }
@@ -246,23 +251,23 @@ impl Shared {
             if ready {
                 parked = match serve_request(self, parked.conn, false) {
                     Served::KeepAlive(conn) => {
+                        must_read = !conn.buf.drained;
                         let idle = conn.buf.is_empty();
                         Parked {
                             conn,
                             park: if idle { Park::Idle } else { Park::Head },
                             deadline: Instant::now()
-                                + if idle {
-                                    limits.keep_alive_timeout
-                                } else {
-                                    limits.header_read_timeout
-                                },
+                                + if idle { limits.keep_alive_timeout } else { limits.header_read_timeout },
                         }
                     }
-                    Served::Linger(conn) => Parked {
-                        conn,
-                        park: Park::Linger,
-                        deadline: Instant::now() + LINGER,
-                    },
+                    Served::Linger(conn) => {
+                        must_read = true;
+                        Parked {
+                            conn,
+                            park: Park::Linger,
+                            deadline: Instant::now() + LINGER,
+                        }
+                    }
                     Served::Lost(key) => {
                         lock(&self.table).release(key);
                         return;
@@ -277,7 +282,10 @@ impl Shared {
             match lock(&self.table).park(key, parked) {
                 None => return,
                 // An event came while we held it: read again.
-                Some(back) => parked = back,
+                Some(back) => {
+                    parked = back;
+                    must_read = true;
+                }
             }
         }
     }

@@ -51,6 +51,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         &settings.base_environ,
         conn.peer,
         settings.keep_underscore_headers,
+        std::mem::take(&mut conn.environ_storage),
     );
     let hooks = &*settings.request_handler.0;
     let request = Request {
@@ -109,7 +110,8 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let finished = handler.run(&app);
     let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
     let out = handler.into_buffer();
-    drop(finished.environ);
+    // Dropping the environ returns wsgi.input, and with it the connection.
+    let storage = finished.environ.into_storage();
     let body = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
     let Some(mut body) = body else {
         // The app kept wsgi.input alive somewhere: the connection cannot be reused.
@@ -128,6 +130,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let mut conn = body.conn;
     conn.served += 1;
     conn.out = out;
+    conn.environ_storage = storage;
     Served::KeepAlive(conn)
 }
 
