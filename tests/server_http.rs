@@ -1183,7 +1183,7 @@ fn environ_from_request() {
     assert_eq!(env["wsgi.multiprocess"], "false");
     assert_eq!(env["wsgi.input_terminated"], "true");
     let base = server.server.base_environ();
-    assert!(base.contains(&("SERVER_PORT", server.addr.port().to_string())));
+    assert!(base.contains(&("SERVER_PORT", &*server.addr.port().to_string())));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::latin1;
 const TYPICAL_VARS: usize = 32;
 
 #[derive(Debug, Default, Clone)]
-struct Vars(Vec<(Cow<'static, str>, Cow<'static, str>)>);
+struct Vars(Vec<(Cow<'static, str>, Text)>);
 
 impl Vars {
     fn position(&self, key: &str) -> Option<usize> {
@@ -23,10 +23,10 @@ impl Vars {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.position(key).map(|i| self.0[i].1.as_ref())
+        self.position(key).map(|i| self.0[i].1.as_str())
     }
 
-    fn insert(&mut self, key: Cow<'static, str>, value: Cow<'static, str>) -> Option<String> {
+    fn insert(&mut self, key: Cow<'static, str>, value: Text) -> Option<String> {
         match self.position(&key) {
             Some(i) => Some(std::mem::replace(&mut self.0[i].1, value).into_owned()),
             None => {
@@ -37,7 +37,7 @@ impl Vars {
     }
 
     /// Appends without looking for the key: the caller knows it is not there.
-    fn push(&mut self, key: Cow<'static, str>, value: Cow<'static, str>) {
+    fn push(&mut self, key: Cow<'static, str>, value: Text) {
         if self.0.capacity() == 0 {
             self.0.reserve(TYPICAL_VARS);
         }
@@ -49,9 +49,35 @@ impl Vars {
     }
 }
 
+/// A variable's value: owned, or shared without a copy (a server's per-server and
+/// per-connection values), or a `'static` string.
+#[derive(Debug, Clone)]
+pub(crate) enum Text {
+    Static(&'static str),
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl Text {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Text::Static(s) => s,
+            Text::Owned(s) => s,
+            Text::Shared(s) => s,
+        }
+    }
+
+    fn into_owned(self) -> String {
+        match self {
+            Text::Owned(s) => s,
+            other => other.as_str().to_owned(),
+        }
+    }
+}
+
 /// The allocation behind an environ's variables, recycled between requests.
 #[derive(Debug, Default)]
-pub(crate) struct VarStorage(Vec<(Cow<'static, str>, Cow<'static, str>)>);
+pub(crate) struct VarStorage(Vec<(Cow<'static, str>, Text)>);
 
 /// The request environment handed to every [`App`](crate::App).
 ///
@@ -108,7 +134,7 @@ pub(crate) struct VarStorage(Vec<(Cow<'static, str>, Cow<'static, str>)>);
 /// ```
 pub struct Environ {
     vars: Vars,
-    url_scheme: Option<String>,
+    url_scheme: Option<Cow<'static, str>>,
     input: Input,
     errors: ErrorStream,
     multithread: bool,
@@ -147,13 +173,13 @@ impl Environ {
 
     /// Sets a CGI/HTTP variable, returning the previous value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.vars.insert(Cow::Owned(key.into()), Cow::Owned(value.into()))
+        self.vars.insert(Cow::Owned(key.into()), Text::Owned(value.into()))
     }
 
     /// Sets a variable whose name is a `'static` string (no allocation for the name): the
     /// fast path servers use for CGI names.
     pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) -> Option<String> {
-        self.vars.insert(Cow::Borrowed(key), Cow::Owned(value.into()))
+        self.vars.insert(Cow::Borrowed(key), Text::Owned(value.into()))
     }
 
     /// An empty environ that reuses `storage` (from [`into_storage`](Environ::into_storage)) for
@@ -174,14 +200,25 @@ impl Environ {
 
     /// Appends a variable with a `'static` name and value, without looking for an existing
     /// one: for servers building an environ whose names they know are distinct.
-    pub(crate) fn push_static(&mut self, key: &'static str, value: Cow<'static, str>) {
+    pub(crate) fn push_static(&mut self, key: &'static str, value: Text) {
         self.vars.push(Cow::Borrowed(key), value);
     }
 
-    /// Appends a variable without looking for an existing one (see
-    /// [`push_static`](Environ::push_static)).
-    pub(crate) fn push_unchecked(&mut self, key: String, value: Cow<'static, str>) {
-        self.vars.push(Cow::Owned(key), value);
+
+    /// Appends `value` to the variable `key` found at or after position `from` (joined with
+    /// `,`, as repeated request headers are), or appends the variable. A server's header
+    /// fields come last, so only they are searched.
+    pub(crate) fn push_or_join(&mut self, from: usize, key: String, value: &str) {
+        let tail = self.vars.0.get_mut(from..).unwrap_or_default();
+        match tail.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, existing)) => {
+                let mut joined = std::mem::replace(existing, Text::Static("")).into_owned();
+                joined.push(',');
+                joined.push_str(value);
+                *existing = Text::Owned(joined);
+            }
+            None => self.vars.push(Cow::Owned(key), Text::Owned(value.to_owned())),
+        }
     }
 
     /// Removes a CGI/HTTP variable, returning its value.
@@ -199,16 +236,16 @@ impl Environ {
         let index = match self.vars.position(key) {
             Some(index) => index,
             None => {
-                self.vars.push(Cow::Owned(key.to_owned()), Cow::Owned(value.into()));
+                self.vars.push(Cow::Owned(key.to_owned()), Text::Owned(value.into()));
                 self.vars.0.len() - 1
             }
         };
-        self.vars.0[index].1.as_ref()
+        self.vars.0[index].1.as_str()
     }
 
     /// The variables in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.vars.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+        self.vars.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// The variable names in insertion order.
@@ -261,7 +298,12 @@ impl Environ {
 
     /// Sets `wsgi.url_scheme`.
     pub fn set_url_scheme(&mut self, scheme: impl Into<String>) {
-        self.url_scheme = Some(scheme.into());
+        self.url_scheme = Some(Cow::Owned(scheme.into()));
+    }
+
+    /// Sets `wsgi.url_scheme` to a `'static` string (no allocation).
+    pub(crate) fn set_url_scheme_static(&mut self, scheme: &'static str) {
+        self.url_scheme = Some(Cow::Borrowed(scheme));
     }
 
     /// `wsgi.input`: the request body stream.
@@ -356,7 +398,7 @@ impl Default for Environ {
 impl fmt::Debug for Environ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
-        map.entries(self.vars.0.iter().map(|(k, v)| (k, v)));
+        map.entries(self.vars.0.iter().map(|(k, v)| (k, v.as_str())));
         map.entry(&"wsgi.version", &Self::VERSION)
             .entry(&"wsgi.url_scheme", &self.url_scheme())
             .entry(&"wsgi.multithread", &self.multithread)

@@ -112,6 +112,8 @@ pub(crate) struct Conn {
     pub(crate) out: Vec<u8>,
     /// Its key in the connection table ([`NO_KEY`] when not registered).
     pub(crate) key: u64,
+    /// The peer's address as environ values.
+    pub(crate) peer_vars: super::environ::Peer,
     /// The previous request's environ storage, reused by the next one.
     pub(crate) environ_storage: crate::environ::VarStorage,
 }
@@ -142,6 +144,7 @@ impl Conn {
             out: Vec::new(),
             key: NO_KEY,
             environ_storage: Default::default(),
+            peer_vars: super::environ::Peer::new(peer),
         }
     }
 

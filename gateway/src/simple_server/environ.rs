@@ -1,10 +1,11 @@
 //! Building the request environ, as `WSGIRequestHandler.get_environ` does (PEP 3333,
 //! "environ Variables"), with gateway's deliberate differences.
 
-use std::borrow::Cow;
+use std::sync::Arc;
 use std::net::SocketAddr;
 
 use super::request::{Framing, RequestHead};
+use crate::environ::Text;
 use crate::{Environ, latin1};
 
 /// Percent-decodes a path: each valid `%XX` becomes the byte XX, invalid escapes stay as
@@ -81,8 +82,8 @@ fn target_path(target: &str) -> &str {
 ///   dashed header a proxy set); the process environment is never copied in.
 pub(crate) fn build_environ(
     head: &RequestHead,
-    base: &[(&'static str, String)],
-    peer: SocketAddr,
+    base: &[(&'static str, Arc<str>)],
+    peer: &Peer,
     keep_underscores: bool,
     storage: crate::environ::VarStorage,
 ) -> Environ {
@@ -90,23 +91,23 @@ pub(crate) fn build_environ(
     let mut env = Environ::with_storage(storage);
     for (key, value) in base {
         if *key != "CONTENT_LENGTH" {
-            env.push_static(key, owned_or_empty(value));
+            env.push_static(key, Text::Shared(Arc::clone(value)));
         }
     }
     let protocol = if head.minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" };
-    env.push_static("SERVER_PROTOCOL", Cow::Borrowed(protocol));
+    env.push_static("SERVER_PROTOCOL", Text::Static(protocol));
     env.push_static("REQUEST_METHOD", method_name(&head.method));
-    env.push_static("REQUEST_URI", Cow::Owned(head.target.clone()));
+    env.push_static("REQUEST_URI", Text::Owned(head.target.clone()));
     let target = target_path(&head.target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    env.push_static("PATH_INFO", Cow::Owned(decode_path(path)));
+    env.push_static("PATH_INFO", Text::Owned(decode_path(path)));
     env.push_static("QUERY_STRING", owned_or_empty(query));
-    env.push_static("REMOTE_ADDR", Cow::Owned(peer.ip().to_string()));
-    env.push_static("REMOTE_PORT", Cow::Owned(peer.port().to_string()));
+    env.push_static("REMOTE_ADDR", Text::Shared(Arc::clone(&peer.addr)));
+    env.push_static("REMOTE_PORT", Text::Shared(Arc::clone(&peer.port)));
 
     let mut content_type = None;
     let mut content_length = None;
-    let mut fields: Vec<(String, String)> = Vec::with_capacity(head.headers.len());
+    let fields_start = env.len();
     for (name, value) in &head.headers {
         if name.eq_ignore_ascii_case("content-type") {
             content_type.get_or_insert(value.as_str());
@@ -126,22 +127,13 @@ pub(crate) fn build_environ(
         if CGI_NAMES.contains(&&key[5..]) {
             continue;
         }
-        match fields.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, existing)) => {
-                existing.push(',');
-                existing.push_str(value);
-            }
-            None => fields.push((key, value.clone())),
-        }
+        env.push_or_join(fields_start, key, value);
     }
-    for (key, value) in fields {
-        env.push_unchecked(key, Cow::Owned(value));
-    }
-    let content_type = content_type.map_or(Cow::Borrowed("text/plain"), |t| Cow::Owned(t.to_owned()));
+    let content_type = content_type.map_or(Text::Static("text/plain"), |t| Text::Owned(t.to_owned()));
     env.push_static("CONTENT_TYPE", content_type);
     let content_length = match head.framing {
-        Framing::Length(n) if content_length.is_some() => Cow::Owned(n.to_string()),
-        _ => Cow::Borrowed(""),
+        Framing::Length(n) if content_length.is_some() => Text::Owned(n.to_string()),
+        _ => Text::Static(""),
     };
     env.push_static("CONTENT_LENGTH", content_length);
     env.set_input_terminated(true);
@@ -168,16 +160,32 @@ const CGI_NAMES: [&str; 15] = [
     "CONTENT_TYPE",
 ];
 
-fn owned_or_empty(value: &str) -> Cow<'static, str> {
-    if value.is_empty() { Cow::Borrowed("") } else { Cow::Owned(value.to_owned()) }
+fn owned_or_empty(value: &str) -> Text {
+    if value.is_empty() { Text::Static("") } else { Text::Owned(value.to_owned()) }
+}
+
+/// A client's address as environ values, made once per connection and shared by its requests.
+#[derive(Debug, Clone)]
+pub(crate) struct Peer {
+    pub(crate) addr: Arc<str>,
+    pub(crate) port: Arc<str>,
+}
+
+impl Peer {
+    pub(crate) fn new(peer: SocketAddr) -> Self {
+        Peer {
+            addr: Arc::from(peer.ip().to_string()),
+            port: Arc::from(peer.port().to_string()),
+        }
+    }
 }
 
 /// The method, without an allocation for the common ones.
-fn method_name(method: &str) -> Cow<'static, str> {
+fn method_name(method: &str) -> Text {
     const COMMON: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"];
     match COMMON.iter().find(|m| **m == method) {
-        Some(m) => Cow::Borrowed(m),
-        None => Cow::Owned(method.to_owned()),
+        Some(m) => Text::Static(m),
+        None => Text::Owned(method.to_owned()),
     }
 }
 

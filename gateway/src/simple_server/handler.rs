@@ -235,13 +235,11 @@ impl BaseHandler for ServerHandler<'_> {
     fn setup_environ(&mut self) -> Environ {
         let mut environ = self.environ.take().unwrap_or_default();
         environ.set_errors(self.stderr.clone());
-        let scheme = self.get_scheme(&environ);
-        environ.set_url_scheme(scheme);
+        environ.set_url_scheme_static(crate::util::guess_scheme(&environ));
         environ.set_multithread(true);
         environ.set_multiprocess(false);
         environ.set_run_once(false);
         environ.set_file_wrapper(self.settings.sendfile);
-        environ.set_default("SERVER_SOFTWARE", self.settings.server_software.clone());
         environ
     }
 

@@ -112,7 +112,7 @@ pub(crate) struct Settings {
     pub(crate) server_software: String,
     pub(crate) stderr: ErrorStream,
     pub(crate) read_buffer: usize,
-    pub(crate) base_environ: Vec<(&'static str, String)>,
+    pub(crate) base_environ: Vec<(&'static str, Arc<str>)>,
     pub(crate) request_handler: Hooks,
 }
 
@@ -249,13 +249,14 @@ impl ServerBuilder {
             ip => ip.to_string(),
         };
         // WSGIServer.setup_environ's base environ.
-        let base_environ = vec![
-            ("SERVER_NAME", server_name),
-            ("GATEWAY_INTERFACE", "CGI/1.1".to_owned()),
-            ("SERVER_PORT", address.port().to_string()),
-            ("REMOTE_HOST", String::new()),
-            ("CONTENT_LENGTH", String::new()),
-            ("SCRIPT_NAME", String::new()),
+        let base_environ: Vec<(&'static str, Arc<str>)> = vec![
+            ("SERVER_NAME", Arc::from(server_name)),
+            ("GATEWAY_INTERFACE", Arc::from("CGI/1.1")),
+            ("SERVER_PORT", Arc::from(address.port().to_string())),
+            ("REMOTE_HOST", Arc::from("")),
+            ("CONTENT_LENGTH", Arc::from("")),
+            ("SCRIPT_NAME", Arc::from("")),
+            ("SERVER_SOFTWARE", Arc::from(self.server_software.as_str())),
         ];
         let settings = Settings {
             limits: self.limits,
@@ -422,9 +423,15 @@ impl WsgiServer {
     }
 
     /// The variables every request environ starts from (`SERVER_NAME`, `GATEWAY_INTERFACE`,
-    /// `SERVER_PORT`, `REMOTE_HOST`, `CONTENT_LENGTH`, `SCRIPT_NAME`).
-    pub fn base_environ(&self) -> &[(&'static str, String)] {
-        &self.shared.settings.base_environ
+    /// `SERVER_PORT`, `REMOTE_HOST`, `CONTENT_LENGTH`, `SCRIPT_NAME`, and `SERVER_SOFTWARE`,
+    /// which the reference adds per request).
+    pub fn base_environ(&self) -> Vec<(&'static str, &str)> {
+        self.shared
+            .settings
+            .base_environ
+            .iter()
+            .map(|(k, v)| (*k, &**v))
+            .collect()
     }
 
     /// How many connections the reactor holds (idle, reading a head, or closing).

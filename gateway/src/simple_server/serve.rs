@@ -49,7 +49,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let environ = build_environ(
         &head,
         &settings.base_environ,
-        conn.peer,
+        &conn.peer_vars,
         settings.keep_underscore_headers,
         std::mem::take(&mut conn.environ_storage),
     );
