@@ -173,13 +173,15 @@ impl Environ {
 
     /// Sets a CGI/HTTP variable, returning the previous value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.vars.insert(Cow::Owned(key.into()), Text::Owned(value.into()))
+        self.vars
+            .insert(Cow::Owned(key.into()), Text::Owned(value.into()))
     }
 
     /// Sets a variable whose name is a `'static` string (no allocation for the name): the
     /// fast path servers use for CGI names.
     pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) -> Option<String> {
-        self.vars.insert(Cow::Borrowed(key), Text::Owned(value.into()))
+        self.vars
+            .insert(Cow::Borrowed(key), Text::Owned(value.into()))
     }
 
     /// An empty environ that reuses `storage` (from [`into_storage`](Environ::into_storage)) for
@@ -204,7 +206,6 @@ impl Environ {
         self.vars.push(Cow::Borrowed(key), value);
     }
 
-
     /// Appends `value` to the variable `key` found at or after position `from` (joined with
     /// `,`, as repeated request headers are), or appends the variable. A server's header
     /// fields come last, so only they are searched.
@@ -217,7 +218,9 @@ impl Environ {
                 joined.push_str(value);
                 *existing = Text::Owned(joined);
             }
-            None => self.vars.push(Cow::Owned(key), Text::Owned(value.to_owned())),
+            None => self
+                .vars
+                .push(Cow::Owned(key), Text::Owned(value.to_owned())),
         }
     }
 
@@ -236,7 +239,8 @@ impl Environ {
         let index = match self.vars.position(key) {
             Some(index) => index,
             None => {
-                self.vars.push(Cow::Owned(key.to_owned()), Text::Owned(value.into()));
+                self.vars
+                    .push(Cow::Owned(key.to_owned()), Text::Owned(value.into()));
                 self.vars.0.len() - 1
             }
         };

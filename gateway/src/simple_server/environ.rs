@@ -1,8 +1,8 @@
 //! Building the request environ, as `WSGIRequestHandler.get_environ` does (PEP 3333,
 //! "environ Variables"), with gateway's deliberate differences.
 
-use std::sync::Arc;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::request::{Framing, RequestHead};
 use crate::environ::Text;
@@ -94,7 +94,11 @@ pub(crate) fn build_environ(
             env.push_static(key, Text::Shared(Arc::clone(value)));
         }
     }
-    let protocol = if head.minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" };
+    let protocol = if head.minor == 0 {
+        "HTTP/1.0"
+    } else {
+        "HTTP/1.1"
+    };
     env.push_static("SERVER_PROTOCOL", Text::Static(protocol));
     env.push_static("REQUEST_METHOD", method_name(&head.method));
     env.push_static("REQUEST_URI", Text::Owned(head.target.clone()));
@@ -122,14 +126,21 @@ pub(crate) fn build_environ(
         }
         let mut key = String::with_capacity(name.len() + 5);
         key.push_str("HTTP_");
-        key.extend(name.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }));
+        key.extend(name.chars().map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        }));
         // A header whose name turns into a CGI variable's is ignored, as the reference does.
         if CGI_NAMES.contains(&&key[5..]) {
             continue;
         }
         env.push_or_join(fields_start, key, value);
     }
-    let content_type = content_type.map_or(Text::Static("text/plain"), |t| Text::Owned(t.to_owned()));
+    let content_type =
+        content_type.map_or(Text::Static("text/plain"), |t| Text::Owned(t.to_owned()));
     env.push_static("CONTENT_TYPE", content_type);
     let content_length = match head.framing {
         Framing::Length(n) if content_length.is_some() => Text::Owned(n.to_string()),
@@ -161,7 +172,11 @@ const CGI_NAMES: [&str; 15] = [
 ];
 
 fn owned_or_empty(value: &str) -> Text {
-    if value.is_empty() { Text::Static("") } else { Text::Owned(value.to_owned()) }
+    if value.is_empty() {
+        Text::Static("")
+    } else {
+        Text::Owned(value.to_owned())
+    }
 }
 
 /// A client's address as environ values, made once per connection and shared by its requests.
@@ -182,7 +197,9 @@ impl Peer {
 
 /// The method, without an allocation for the common ones.
 fn method_name(method: &str) -> Text {
-    const COMMON: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"];
+    const COMMON: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT",
+    ];
     match COMMON.iter().find(|m| **m == method) {
         Some(m) => Text::Static(m),
         None => Text::Owned(method.to_owned()),

@@ -34,6 +34,9 @@ pub(crate) struct Pollers {
     in_epoll: AtomicUsize,
     /// Events handled so far (progress).
     handled: AtomicU64,
+    /// Set when slots were closed and some holder should give its slot back: the fast path
+    /// of [`handled_one`](Pollers::handled_one) reads only this.
+    shrinking: AtomicBool,
 }
 
 impl Pollers {
@@ -50,6 +53,7 @@ impl Pollers {
             wake: Condvar::new(),
             in_epoll: AtomicUsize::new(0),
             handled: AtomicU64::new(0),
+            shrinking: AtomicBool::new(false),
         }
     }
 
@@ -84,8 +88,15 @@ impl Pollers {
     /// After an event: true when this holder should give its slot back (slots were closed).
     pub(crate) fn handled_one(&self) -> bool {
         self.handled.fetch_add(1, Ordering::Relaxed);
+        if !self.shrinking.load(Ordering::Relaxed) {
+            return false;
+        }
         let state = self.lock();
-        state.holders > state.allowed
+        let excess = state.holders > state.allowed;
+        if !excess {
+            self.shrinking.store(false, Ordering::Relaxed);
+        }
+        excess
     }
 
     /// Marks entering and leaving epoll_wait.
@@ -117,6 +128,7 @@ impl Pollers {
             self.wake.notify_one();
         } else if idle > 1 && state.allowed > self.base {
             state.allowed -= 1;
+            self.shrinking.store(true, Ordering::Relaxed);
         }
     }
 

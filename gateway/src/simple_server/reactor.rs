@@ -220,7 +220,9 @@ impl Shared {
         let mut must_read = true;
         loop {
             let ready = loop {
-                if parked.park != Park::Linger && request::head_ready(parked.conn.buf.bytes(), limits) {
+                if parked.park != Park::Linger
+                    && request::head_ready(parked.conn.buf.bytes(), limits)
+                {
                     break true;
                 }
                 if !must_read {
@@ -257,7 +259,11 @@ impl Shared {
                             conn,
                             park: if idle { Park::Idle } else { Park::Head },
                             deadline: Instant::now()
-                                + if idle { limits.keep_alive_timeout } else { limits.header_read_timeout },
+                                + if idle {
+                                    limits.keep_alive_timeout
+                                } else {
+                                    limits.header_read_timeout
+                                },
                         }
                     }
                     Served::Linger(conn) => {
