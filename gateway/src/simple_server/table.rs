@@ -30,6 +30,9 @@ pub(crate) struct Parked {
     pub(crate) deadline: Instant,
 }
 
+// A parked connection is stored inline: boxing it would cost an allocation per park, and a
+// slot per connection (about 200 bytes) is small next to its read buffer.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Slot {
     Free,
