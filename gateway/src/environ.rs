@@ -508,44 +508,61 @@ impl fmt::Debug for Input {
 /// ```
 #[derive(Clone)]
 pub struct ErrorStream {
-    inner: Arc<Mutex<dyn Write + Send>>,
+    inner: Sink,
+}
+
+/// Where an [`ErrorStream`] writes. The process's stderr and the discarding sink need no shared
+/// state, so cloning them (once per request in a server) touches no shared counter.
+#[derive(Clone)]
+enum Sink {
+    Stderr,
+    Discard,
+    Writer(Arc<Mutex<dyn Write + Send>>),
 }
 
 impl ErrorStream {
     /// Wraps any writer.
     pub fn new(writer: impl Write + Send + 'static) -> Self {
         ErrorStream {
-            inner: Arc::new(Mutex::new(writer)),
+            inner: Sink::Writer(Arc::new(Mutex::new(writer))),
         }
     }
 
     /// The process's standard error.
     pub fn stderr() -> Self {
-        ErrorStream::new(io::stderr())
+        ErrorStream {
+            inner: Sink::Stderr,
+        }
     }
 
     /// A stream that discards everything.
     pub fn sink() -> Self {
-        ErrorStream::new(io::sink())
+        ErrorStream {
+            inner: Sink::Discard,
+        }
     }
 
-    fn lock(&self) -> MutexGuard<'_, dyn Write + Send + 'static> {
-        // A writer poisoned by a panic elsewhere is still a fine place for diagnostics.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn with<T>(&self, f: impl FnOnce(&mut dyn Write) -> T) -> T {
+        match &self.inner {
+            Sink::Stderr => f(&mut io::stderr().lock()),
+            Sink::Discard => f(&mut io::sink()),
+            // A writer poisoned by a panic elsewhere is still a fine place for diagnostics.
+            Sink::Writer(writer) => f(&mut *writer.lock().unwrap_or_else(|e| e.into_inner())),
+        }
     }
 }
 
 impl Write for ErrorStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.lock().write(buf)
+        self.with(|w| w.write(buf))
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.lock().write_all(buf)
+        self.with(|w| w.write_all(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.lock().flush()
+        self.with(|w| w.flush())
     }
 }
 

@@ -112,10 +112,21 @@ pub(crate) struct Conn {
     pub(crate) out: Vec<u8>,
     /// Its key in the connection table ([`NO_KEY`] when not registered).
     pub(crate) key: u64,
+    /// The app (and the server's app generation it was taken at), kept between requests.
+    pub(crate) app: Option<CachedApp>,
     /// The peer's address as environ values.
     pub(crate) peer_vars: super::environ::Peer,
     /// The previous request's environ storage, reused by the next one.
     pub(crate) environ_storage: crate::environ::VarStorage,
+}
+
+/// A connection's copy of the server's app, with the app generation it was taken at.
+pub(crate) struct CachedApp(pub(crate) u64, pub(crate) Arc<dyn crate::App>);
+
+impl std::fmt::Debug for CachedApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CachedApp(generation {})", self.0)
+    }
 }
 
 /// The key of a connection that is not in the table (`handle_request`).
@@ -145,6 +156,7 @@ impl Conn {
             key: NO_KEY,
             environ_storage: Default::default(),
             peer_vars: super::environ::Peer::new(peer),
+            app: None,
         }
     }
 

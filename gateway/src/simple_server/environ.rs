@@ -68,7 +68,7 @@ fn target_path(target: &str) -> &str {
 
 /// The environ of one request.
 ///
-/// - `base` holds the server's variables (`SERVER_NAME`, `SERVER_PORT`,
+/// - `peer.base` holds the server's variables (`SERVER_NAME`, `SERVER_PORT`,
 ///   `GATEWAY_INTERFACE`, `SCRIPT_NAME`, ...);
 /// - `SERVER_PROTOCOL`, `REQUEST_METHOD`, `REQUEST_URI` (the raw target) are as sent;
 /// - the target is split at the first `?`: `PATH_INFO` is the percent-decoded path as
@@ -82,14 +82,13 @@ fn target_path(target: &str) -> &str {
 ///   dashed header a proxy set); the process environment is never copied in.
 pub(crate) fn build_environ(
     head: &RequestHead,
-    base: &[(&'static str, Arc<str>)],
     peer: &Peer,
     keep_underscores: bool,
     storage: crate::environ::VarStorage,
 ) -> Environ {
     // Every name pushed here is distinct, so the environ is built without lookups.
     let mut env = Environ::with_storage(storage);
-    for (key, value) in base {
+    for (key, value) in &peer.base {
         if *key != "CONTENT_LENGTH" {
             env.push_static(key, Text::Shared(Arc::clone(value)));
         }
@@ -184,6 +183,9 @@ fn owned_or_empty(value: &str) -> Text {
 pub(crate) struct Peer {
     pub(crate) addr: Arc<str>,
     pub(crate) port: Arc<str>,
+    /// This connection's own copies of the server's base variables: cloning them per
+    /// request touches only counters no other thread uses.
+    pub(crate) base: Vec<(&'static str, Arc<str>)>,
 }
 
 impl Peer {
@@ -191,6 +193,7 @@ impl Peer {
         Peer {
             addr: Arc::from(peer.ip().to_string()),
             port: Arc::from(peer.port().to_string()),
+            base: Vec::new(),
         }
     }
 }

@@ -409,6 +409,7 @@ impl WsgiServer {
             .app
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(app);
+        self.shared.app_generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The app requests run.

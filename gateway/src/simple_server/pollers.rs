@@ -10,7 +10,7 @@
 //! thus keeps a hot set of threads under CPU-bound load and still serves other connections
 //! while apps block.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 #[derive(Debug)]
@@ -25,24 +25,33 @@ struct State {
     last_handled: u64,
 }
 
+/// One worker's counters, on a cache line of its own: each is written by its worker only and
+/// read by the acceptor's tick, so the hot path never shares a written line between cores.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct WorkerSlot {
+    in_epoll: AtomicBool,
+    handled: AtomicU64,
+    active: AtomicBool,
+}
+
 #[derive(Debug)]
 pub(crate) struct Pollers {
     base: usize,
     state: Mutex<State>,
     wake: Condvar,
-    /// Slot holders currently inside epoll_wait.
-    in_epoll: AtomicUsize,
-    /// Events handled so far (progress).
-    handled: AtomicU64,
+    /// Per-worker counters (the last slot is for any thread outside the pool).
+    workers: Vec<WorkerSlot>,
     /// Set when slots were closed and some holder should give its slot back: the fast path
     /// of [`handled_one`](Pollers::handled_one) reads only this.
     shrinking: AtomicBool,
 }
 
 impl Pollers {
-    pub(crate) fn new(base: usize) -> Self {
+    pub(crate) fn new(base: usize, workers: usize) -> Self {
         let base = base.max(1);
         Pollers {
+            workers: (0..=workers).map(|_| WorkerSlot::default()).collect(),
             base,
             state: Mutex::new(State {
                 allowed: base,
@@ -51,8 +60,6 @@ impl Pollers {
                 last_handled: 0,
             }),
             wake: Condvar::new(),
-            in_epoll: AtomicUsize::new(0),
-            handled: AtomicU64::new(0),
             shrinking: AtomicBool::new(false),
         }
     }
@@ -87,7 +94,7 @@ impl Pollers {
 
     /// After an event: true when this holder should give its slot back (slots were closed).
     pub(crate) fn handled_one(&self) -> bool {
-        self.handled.fetch_add(1, Ordering::Relaxed);
+        self.slot().handled.fetch_add(1, Ordering::Relaxed);
         if !self.shrinking.load(Ordering::Relaxed) {
             return false;
         }
@@ -99,27 +106,62 @@ impl Pollers {
         excess
     }
 
+    /// The calling worker's counters.
+    fn slot(&self) -> &WorkerSlot {
+        let index = rayon::current_thread_index().unwrap_or(usize::MAX);
+        self.workers
+            .get(index)
+            .unwrap_or(&self.workers[self.workers.len() - 1])
+    }
+
     /// Marks entering and leaving epoll_wait.
     pub(crate) fn enter_epoll(&self) {
-        self.in_epoll.fetch_add(1, Ordering::AcqRel);
+        self.slot().in_epoll.store(true, Ordering::Release);
     }
 
     /// See [`enter_epoll`](Pollers::enter_epoll).
     pub(crate) fn leave_epoll(&self) {
-        self.in_epoll.fetch_sub(1, Ordering::AcqRel);
+        self.slot().in_epoll.store(false, Ordering::Release);
+    }
+
+    /// Marks the calling worker as serving a connection (or done with it).
+    pub(crate) fn set_active(&self, active: bool) {
+        self.slot().active.store(active, Ordering::Release);
+    }
+
+    /// How many workers are serving a connection.
+    pub(crate) fn active(&self) -> usize {
+        self.workers
+            .iter()
+            .filter(|w| w.active.load(Ordering::Acquire))
+            .count()
+    }
+
+    fn idle(&self) -> usize {
+        self.workers
+            .iter()
+            .filter(|w| w.in_epoll.load(Ordering::Acquire))
+            .count()
+    }
+
+    fn handled(&self) -> u64 {
+        self.workers
+            .iter()
+            .map(|w| w.handled.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// True while some slot holder is serving (the acceptor then ticks faster).
     pub(crate) fn serving(&self) -> bool {
-        let state = self.lock();
-        self.in_epoll.load(Ordering::Acquire) < state.holders
+        let idle = self.idle();
+        idle < self.lock().holders
     }
 
     /// The acceptor's tick: opens a slot when every holder is stuck, closes one when more
     /// than one holder is idle.
     pub(crate) fn monitor(&self) {
-        let handled = self.handled.load(Ordering::Relaxed);
-        let idle = self.in_epoll.load(Ordering::Acquire);
+        let handled = self.handled();
+        let idle = self.idle();
         let mut state = self.lock();
         let stuck = idle == 0 && handled == state.last_handled && state.holders >= state.allowed;
         state.last_handled = handled;
@@ -146,7 +188,7 @@ mod tests {
 
     #[test]
     fn opens_a_slot_only_when_holders_are_stuck() {
-        let pollers = Pollers::new(1);
+        let pollers = Pollers::new(1, 2);
         let stop = AtomicBool::new(false);
         assert!(pollers.acquire(&stop));
         // The one holder is serving and making progress: no new slot.
@@ -158,8 +200,12 @@ mod tests {
         pollers.monitor();
         assert_eq!(pollers.lock().allowed, 2);
         // Two holders idle in epoll: the extra slot closes.
-        pollers.enter_epoll();
-        pollers.enter_epoll();
+        pollers.workers[0]
+            .in_epoll
+            .store(true, std::sync::atomic::Ordering::Release);
+        pollers.workers[1]
+            .in_epoll
+            .store(true, std::sync::atomic::Ordering::Release);
         pollers.monitor();
         assert_eq!(pollers.lock().allowed, 1);
     }

@@ -22,7 +22,7 @@ use rustix::event::epoll::{self, EventData, EventFlags};
 use rustix::event::{EventfdFlags, PollFlags, eventfd};
 
 use super::Settings;
-use super::conn::{Conn, Filled, fill_blocking, wait_ready, write_all};
+use super::conn::{CachedApp, Conn, Filled, fill_blocking, wait_ready, write_all};
 use super::handler::error_response;
 use super::pollers::Pollers;
 use super::request::{self, HttpError};
@@ -46,14 +46,16 @@ const LINGER: Duration = Duration::from_secs(2);
 pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) app: RwLock<Arc<dyn App>>,
+    /// Bumped by `set_app`, so connections know their cached app is stale.
+    pub(crate) app_generation: std::sync::atomic::AtomicU64,
     epoll: OwnedFd,
     wake: OwnedFd,
     pub(crate) listener: TcpListener,
     pool: rayon::ThreadPool,
     pollers: Pollers,
     table: Mutex<Table>,
-    /// Connections being served by a worker.
-    active: AtomicUsize,
+    /// Late requests answered at shutdown (see `close_parked`).
+    late: AtomicUsize,
     /// Worker loops still running.
     workers: AtomicUsize,
     idle: (Mutex<()>, Condvar),
@@ -64,7 +66,7 @@ impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
             .field("listener", &self.listener)
-            .field("active", &self.active)
+            .field("late", &self.late)
             .field("shutdown", &self.shutdown)
             .finish_non_exhaustive()
     }
@@ -82,6 +84,7 @@ impl Shared {
     ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+        let settings_threads = settings.threads;
         let wake = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
         // Level-triggered: once written, every worker's wait returns it, so all of them stop.
         epoll::add(&epoll, &wake, EventData::new_u64(WAKE), EventFlags::IN)?;
@@ -101,13 +104,17 @@ impl Shared {
         Ok(Shared {
             settings,
             app: RwLock::new(app),
+            app_generation: std::sync::atomic::AtomicU64::new(0),
             epoll,
             wake,
             listener,
             pool,
-            pollers: Pollers::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
+            pollers: Pollers::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+                settings_threads,
+            ),
             table: Mutex::new(Table::default()),
-            active: AtomicUsize::new(0),
+            late: AtomicUsize::new(0),
             workers: AtomicUsize::new(0),
             idle: (Mutex::new(()), Condvar::new()),
             shutdown: AtomicBool::new(false),
@@ -121,6 +128,16 @@ impl Shared {
 
     pub(crate) fn app(&self) -> Arc<dyn App> {
         Arc::clone(&self.app.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The app for a connection's next request: its cached copy unless `set_app` replaced the
+    /// app since (reading one shared counter, instead of locking and cloning per request).
+    pub(crate) fn app_for(&self, cached: &mut Option<CachedApp>) -> CachedApp {
+        let generation = self.app_generation.load(Ordering::Acquire);
+        match cached.take() {
+            Some(entry) if entry.0 == generation => entry,
+            _ => CachedApp(generation, self.app()),
+        }
     }
 
     /// Wakes every worker (and `serve_forever`'s wait) for shutdown.
@@ -192,7 +209,7 @@ impl Shared {
     fn on_event(&self, key: u64) {
         let parked = lock(&self.table).take(key);
         if let Some(parked) = parked {
-            self.active.fetch_add(1, Ordering::AcqRel);
+            self.pollers.set_active(true);
             // Apps' panics are caught by the engine; this guards the server's own code, so a
             // bug costs one connection, never a worker.
             let driven =
@@ -201,9 +218,8 @@ impl Shared {
                 lock(&self.table).release(key);
                 self.log("a connection's worker code panicked; the connection was dropped");
             }
-            if self.active.fetch_sub(1, Ordering::AcqRel) == 1
-                && self.shutdown.load(Ordering::Acquire)
-            {
+            self.pollers.set_active(false);
+            if self.shutdown.load(Ordering::Acquire) {
                 let _guard = lock(&self.idle.0);
                 self.idle.1.notify_all();
             }
@@ -371,13 +387,13 @@ impl Shared {
                 && request::head_ready(parked.conn.buf.bytes(), &self.settings.limits)
             {
                 let shared = Arc::clone(self);
-                self.active.fetch_add(1, Ordering::AcqRel);
+                self.late.fetch_add(1, Ordering::AcqRel);
                 self.pool.spawn(move || {
                     match serve_request(&shared, parked.conn, false) {
                         Served::KeepAlive(conn) | Served::Linger(conn) => shared.close(conn),
                         Served::Lost(key) => lock(&shared.table).release(key),
                     }
-                    shared.active.fetch_sub(1, Ordering::AcqRel);
+                    shared.late.fetch_sub(1, Ordering::AcqRel);
                     let _guard = lock(&shared.idle.0);
                     shared.idle.1.notify_all();
                 });
@@ -450,7 +466,9 @@ impl Shared {
         let deadline = Instant::now() + timeout;
         let mut guard = lock(&self.idle.0);
         loop {
-            if self.active.load(Ordering::Acquire) == 0 && self.workers.load(Ordering::Acquire) == 0
+            if self.pollers.active() == 0
+                && self.late.load(Ordering::Acquire) == 0
+                && self.workers.load(Ordering::Acquire) == 0
             {
                 return true;
             }

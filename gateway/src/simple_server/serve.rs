@@ -46,9 +46,15 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     };
     conn.buf.consume(head.len);
     let fault = FaultFlag::default();
+    if conn.peer_vars.base.is_empty() {
+        conn.peer_vars.base = settings
+            .base_environ
+            .iter()
+            .map(|(key, value)| (*key, Arc::from(&**value)))
+            .collect();
+    }
     let environ = build_environ(
         &head,
-        &settings.base_environ,
         &conn.peer_vars,
         settings.keep_underscore_headers,
         std::mem::take(&mut conn.environ_storage),
@@ -85,6 +91,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     };
     let stream = Arc::clone(&conn.stream);
     let key = conn.key;
+    let app = shared.app_for(&mut conn.app);
     let out = std::mem::take(&mut conn.out);
     let slot = Arc::new(Mutex::new(None));
     let body = BodyState::new(
@@ -96,8 +103,10 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         fault.clone(),
     );
     environ.set_input(Input::new(RequestInput::new(body, Arc::clone(&slot))));
-    let app = shared.app();
-    let app = Handled { hooks, app: &*app };
+    let handled = Handled {
+        hooks,
+        app: &*app.1,
+    };
     let mut handler = ServerHandler::new(
         environ,
         Arc::clone(&stream),
@@ -107,7 +116,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         exchange,
         out,
     );
-    let finished = handler.run(&app);
+    let finished = handler.run(&handled);
     let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
     let out = handler.into_buffer();
     // Dropping the environ returns wsgi.input, and with it the connection.
@@ -131,6 +140,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     conn.served += 1;
     conn.out = out;
     conn.environ_storage = storage;
+    conn.app = Some(app);
     Served::KeepAlive(conn)
 }
 
