@@ -4,15 +4,20 @@
 //! runs it until [`shutdown`](WsgiServer::shutdown) (callable from any thread, through a
 //! [`ShutdownHandle`]). Underneath:
 //!
-//! - one reactor thread (the one calling `serve_forever`) accepts connections and watches
-//!   every connection that is idle or still sending its head, with epoll (`polling`);
-//! - a dedicated `rayon` pool runs requests: a connection takes a worker only once its whole
-//!   head is buffered, so slow clients and idle keep-alive connections cost a descriptor and a
-//!   buffer, never a thread;
+//! - the thread that calls `serve_forever` is the acceptor: it accepts connections, registers
+//!   them once with an edge-triggered epoll set, and enforces the deadlines of connections
+//!   that wait (idle keep-alive, a head still arriving, a close lingering);
+//! - a dedicated `rayon` pool runs requests. Its workers wait on the epoll set themselves, one
+//!   per core at a time (more when apps block): the worker woken for a connection reads it and,
+//!   once a whole head is buffered, serves it on the spot; otherwise the connection goes back
+//!   to waiting. Slow clients and idle keep-alive connections cost a descriptor and a buffer,
+//!   never a thread;
 //! - each request runs through the same [`BaseHandler`](crate::handlers::BaseHandler) engine
 //!   as CGI, with HTTP/1.1 framing added by the server's handler (Content-Length when known,
 //!   chunked otherwise on HTTP/1.1, close-delimited on HTTP/1.0; nothing for HEAD, 1xx, 204,
 //!   304); a [`FileWrapper`](crate::util::FileWrapper) over a file goes out with sendfile(2).
+//!
+//! Linux only (epoll, eventfd, sendfile).
 //!
 //! Every limit is a field of [`Limits`] with a documented default. Malformed or ambiguous
 //! requests get the right 4xx and the connection is closed; the server keeps serving.
