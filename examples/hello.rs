@@ -8,8 +8,7 @@
 //! `--port N` (0 = ephemeral; `PORT` in the environment works too), `--threads N` (worker
 //! pool size), `--keep-alive SECONDS` (idle keep-alive timeout), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+mod support;
 use std::time::Duration;
 
 use gateway::simple_server::{Limits, ServerBuilder};
@@ -90,17 +89,6 @@ fn main() -> std::io::Result<()> {
     let server = builder.bind("127.0.0.1", options.port, hello)?;
     eprintln!("hello: serving on http://{}/", server.server_address());
 
-    // SIGINT/SIGTERM set a flag; a watcher thread turns it into a graceful shutdown.
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))?;
-    }
-    let handle = server.shutdown_handle();
-    std::thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        handle.shutdown();
-    });
+    support::shutdown_on_signals(server.shutdown_handle())?;
     server.serve_forever()
 }

@@ -5,11 +5,9 @@
 //! cargo run --release --example sendfile -- --port 8001 --file /path/to/big.bin [--no-sendfile]
 //! ```
 
+mod support;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use gateway::simple_server::ServerBuilder;
 use gateway::util::FileWrapper;
@@ -50,16 +48,6 @@ fn main() -> std::io::Result<()> {
         "sendfile: serving on http://{}/ (sendfile {sendfile})",
         server.server_address()
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))?;
-    }
-    let handle = server.shutdown_handle();
-    std::thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        handle.shutdown();
-    });
+    support::shutdown_on_signals(server.shutdown_handle())?;
     server.serve_forever()
 }
