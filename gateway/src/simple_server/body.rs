@@ -37,6 +37,11 @@ pub(crate) enum BodyFault {
 pub(crate) struct FaultFlag(Arc<AtomicU8>);
 
 impl FaultFlag {
+    /// Clears the flag for the next request on the connection.
+    pub(crate) fn reset(&self) {
+        self.0.store(BodyFault::None as u8, Ordering::Relaxed);
+    }
+
     pub(crate) fn set(&self, fault: BodyFault) {
         let _ = self
             .0
@@ -354,6 +359,9 @@ fn parse_chunk_size(line: &[u8]) -> Option<u64> {
     }
     Some(size)
 }
+
+/// Where `wsgi.input` puts the body state (and so the connection) back when it is dropped.
+pub(crate) type Slot = Arc<Mutex<Option<BodyState>>>;
 
 /// `wsgi.input` for one request.
 #[derive(Debug)]

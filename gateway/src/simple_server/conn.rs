@@ -116,6 +116,12 @@ pub(crate) struct Conn {
     pub(crate) app: Option<CachedApp>,
     /// The peer's address as environ values.
     pub(crate) peer_vars: super::environ::Peer,
+    /// The slot `wsgi.input` hands the connection back through (empty between requests).
+    pub(crate) slot: Option<super::body::Slot>,
+    /// Set by `wsgi.input` when a request body turns out bad; reset per request.
+    pub(crate) fault: super::body::FaultFlag,
+    /// The previous request's header fields, whose allocations the next one reuses.
+    pub(crate) head_fields: super::request::Fields,
     /// The previous request's environ storage, reused by the next one.
     pub(crate) environ_storage: crate::environ::VarStorage,
 }
@@ -155,6 +161,9 @@ impl Conn {
             out: Vec::new(),
             key: NO_KEY,
             environ_storage: Default::default(),
+            head_fields: Default::default(),
+            slot: None,
+            fault: Default::default(),
             peer_vars: super::environ::Peer::new(peer),
             app: None,
         }

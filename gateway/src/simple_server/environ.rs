@@ -99,7 +99,13 @@ pub(crate) fn build_environ(
         "HTTP/1.1"
     };
     env.push_static("SERVER_PROTOCOL", Text::Static(protocol));
-    env.push_static("REQUEST_METHOD", method_name(&head.method));
+    env.push_static(
+        "REQUEST_METHOD",
+        match &head.method {
+            std::borrow::Cow::Borrowed(method) => Text::Static(method),
+            std::borrow::Cow::Owned(method) => Text::Owned(method.clone()),
+        },
+    );
     env.push_static("REQUEST_URI", Text::Owned(head.target.clone()));
     let target = target_path(&head.target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -111,9 +117,9 @@ pub(crate) fn build_environ(
     let mut content_type = None;
     let mut content_length = None;
     let fields_start = env.len();
-    for (name, value) in &head.headers {
+    for (name, value) in head.headers.iter() {
         if name.eq_ignore_ascii_case("content-type") {
-            content_type.get_or_insert(value.as_str());
+            content_type.get_or_insert(value);
             continue;
         }
         if name.eq_ignore_ascii_case("content-length") {
@@ -195,17 +201,6 @@ impl Peer {
             port: Arc::from(peer.port().to_string()),
             base: Vec::new(),
         }
-    }
-}
-
-/// The method, without an allocation for the common ones.
-fn method_name(method: &str) -> Text {
-    const COMMON: [&str; 9] = [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT",
-    ];
-    match COMMON.iter().find(|m| **m == method) {
-        Some(m) => Text::Static(m),
-        None => Text::Owned(method.to_owned()),
     }
 }
 

@@ -294,10 +294,16 @@ pub struct Request<'a> {
     pub target: &'a str,
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub version: &'a str,
-    /// The header fields in arrival order (names as sent, values trimmed, latin-1).
-    pub headers: &'a [(String, String)],
     /// The client's address.
     pub peer: SocketAddr,
+    fields: &'a request::Fields,
+}
+
+impl<'a> Request<'a> {
+    /// The header fields in arrival order (names as sent, values trimmed, latin-1).
+    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.fields.iter()
+    }
 }
 
 /// The server's per-request override points (`wsgiref.simple_server.WSGIRequestHandler`).

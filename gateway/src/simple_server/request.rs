@@ -1,9 +1,9 @@
 //! Request heads: httparse for the syntax, RFC 9112 for the framing, one place for errors.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::Limits;
-use crate::latin1;
 
 /// How the request body is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,13 +17,13 @@ pub(crate) enum Framing {
 /// A parsed request head.
 #[derive(Debug)]
 pub(crate) struct RequestHead {
-    pub(crate) method: String,
+    pub(crate) method: Cow<'static, str>,
     /// The request target exactly as sent (latin-1).
     pub(crate) target: String,
     /// `HTTP/1.<minor>`.
     pub(crate) minor: u8,
     /// Header names and values as latin-1 strings, in arrival order.
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: Fields,
     pub(crate) framing: Framing,
     /// The connection may carry another request after this one.
     pub(crate) keep_alive: bool,
@@ -31,6 +31,49 @@ pub(crate) struct RequestHead {
     pub(crate) expect_continue: bool,
     /// Bytes the head took in the buffer.
     pub(crate) len: usize,
+}
+
+/// The header fields of a head in one string (names and values, latin-1) with their spans, so
+/// a request costs no allocation per field; recycled between requests on a connection.
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    text: String,
+    /// (start, name length, value length) of each field in `text`.
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl Fields {
+    fn push(&mut self, name: &str, value: &[u8]) {
+        let start = self.text.len();
+        self.text.push_str(name);
+        let value_start = self.text.len();
+        if value.is_ascii() {
+            // ASCII is its own latin-1 and UTF-8 form.
+            self.text
+                .push_str(std::str::from_utf8(value).unwrap_or_default());
+        } else {
+            self.text.extend(value.iter().map(|&b| char::from(b)));
+        }
+        self.spans
+            .push((start, name.len(), self.text.len() - value_start));
+    }
+
+    /// The fields in arrival order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.spans.iter().map(|&(start, name, value)| {
+            (
+                &self.text[start..start + name],
+                &self.text[start + name..start + name + value],
+            )
+        })
+    }
+
+    /// An empty set that keeps the allocations of this one.
+    pub(crate) fn recycle(mut self) -> Fields {
+        self.text.clear();
+        self.spans.clear();
+        self
+    }
 }
 
 impl RequestHead {
@@ -142,7 +185,13 @@ pub(crate) fn head_ready(buf: &[u8], limits: &Limits) -> bool {
 ///   `chunked`: 400; any other coding before `chunked`: 501 (§6.1, §6.3);
 /// - `Content-Length` values must all be the same decimal number (§6.3): 400; more than
 ///   the body limit: 413.
+#[cfg(test)]
 pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
+    parse_into(buf, limits, Fields::default())
+}
+
+/// [`parse`], storing the header fields in `fields` (recycled from an earlier request).
+pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseResult {
     let start = buf
         .iter()
         .position(|&b| b != b'\r' && b != b'\n')
@@ -187,11 +236,11 @@ pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
     if status.is_partial() {
         return Err(HttpError::BadRequest("malformed request head"));
     }
-    let method = req.method.unwrap_or_default().to_owned();
+    let method = method_name(req.method.unwrap_or_default());
     let target = req.path.unwrap_or_default().to_owned();
     let minor = req.version.unwrap_or(1);
 
-    let mut headers = Vec::with_capacity(req.headers.len());
+    let mut headers = fields.recycle();
     let mut lengths: Vec<&[u8]> = Vec::new();
     let mut codings: Vec<&[u8]> = Vec::new();
     let (mut hosts, mut close, mut keep_alive_token, mut expect_continue) =
@@ -212,7 +261,7 @@ pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
         } else if name.eq_ignore_ascii_case("expect") {
             expect_continue |= trim(h.value).eq_ignore_ascii_case(b"100-continue");
         }
-        headers.push((name.to_owned(), latin1::decode(trim(h.value))));
+        headers.push(name, trim(h.value));
     }
 
     if minor == 1 && hosts != 1 {
@@ -287,6 +336,17 @@ pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
     }))
 }
 
+/// The method, without an allocation for the common ones.
+fn method_name(method: &str) -> Cow<'static, str> {
+    const COMMON: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT",
+    ];
+    match COMMON.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.to_owned()),
+    }
+}
+
 /// httparse only knows HTTP/1.x: a well-formed `HTTP/2.0` or later is 505, anything else 400.
 fn version_error(buf: &[u8]) -> HttpError {
     let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
@@ -354,7 +414,7 @@ mod tests {
     fn simple_get() {
         let head = ok("GET /a?b HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(
-            (head.method.as_str(), head.target.as_str(), head.minor),
+            (&*head.method, head.target.as_str(), head.minor),
             ("GET", "/a?b", 1)
         );
         assert_eq!(head.framing, Framing::Length(0));

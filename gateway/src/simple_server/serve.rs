@@ -3,10 +3,10 @@
 
 use std::io;
 use std::net::Shutdown;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 
-use super::body::{BodyState, FaultFlag, RequestInput};
+use super::body::{BodyState, RequestInput};
 use super::conn::{Conn, write_all};
 use super::environ::build_environ;
 use super::handler::{Exchange, ServerHandler, error_response, log_date};
@@ -32,7 +32,8 @@ pub(crate) enum Served {
 /// the connection closes after this one request.
 pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Served {
     let settings = &shared.settings;
-    let head = match request::parse(conn.buf.bytes(), &settings.limits) {
+    let fields = std::mem::take(&mut conn.head_fields);
+    let head = match request::parse_into(conn.buf.bytes(), &settings.limits, fields) {
         Ok(Some(head)) => head,
         // A head that is not complete here overflowed the buffer: the limits reject it.
         Ok(None) => {
@@ -45,7 +46,8 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         Err(error) => return reject(settings, conn, &error),
     };
     conn.buf.consume(head.len);
-    let fault = FaultFlag::default();
+    let fault = conn.fault.clone();
+    fault.reset();
     if conn.peer_vars.base.is_empty() {
         conn.peer_vars.base = settings
             .base_environ
@@ -68,7 +70,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         } else {
             "HTTP/1.1"
         },
-        headers: &head.headers,
+        fields: &head.headers,
         peer: conn.peer,
     };
     let mut environ = hooks.get_environ(&request, environ);
@@ -93,7 +95,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let key = conn.key;
     let app = shared.app_for(&mut conn.app);
     let out = std::mem::take(&mut conn.out);
-    let slot = Arc::new(Mutex::new(None));
+    let slot = conn.slot.take().unwrap_or_default();
     let body = BodyState::new(
         conn,
         chunked,
@@ -140,6 +142,8 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     conn.served += 1;
     conn.out = out;
     conn.environ_storage = storage;
+    conn.head_fields = head.headers;
+    conn.slot = Some(slot);
     conn.app = Some(app);
     Served::KeepAlive(conn)
 }
