@@ -8,6 +8,18 @@ use crate::{Body, Environ, HeaderError, Headers};
 /// What an app (or a body chunk) fails with: any error, as Python apps raise any exception.
 ///
 /// The handler logs it to `wsgi.errors` and answers 500 if nothing was sent yet.
+///
+/// ```
+/// use gateway::AppError;
+///
+/// fn port(text: &str) -> Result<u16, AppError> {
+///     Ok(text.parse::<u16>()?) // any error converts with `?`
+/// }
+/// assert_eq!(port("8080").unwrap(), 8080);
+/// assert_eq!(port("http").unwrap_err().to_string(), "invalid digit found in string");
+/// let custom: AppError = "no database".into();
+/// assert_eq!(custom.to_string(), "no database");
+/// ```
 pub type AppError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A WSGI application: called with the environ and `start_response`, it returns the body.
@@ -32,6 +44,31 @@ pub type AppError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// ```
 pub trait App: Send + Sync {
     /// Handles one request.
+    ///
+    /// Middleware is an app that calls another one:
+    ///
+    /// ```
+    /// use gateway::{app_fn, App, AppError, Body, Environ, StartResponse};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// /// Serves the wrapped app one segment down (`/api/users` reaches it as `/users`).
+    /// struct Mount<A>(A);
+    ///
+    /// impl<A: App> App for Mount<A> {
+    ///     fn call(&self, env: &mut Environ, sr: &mut StartResponse<'_>) -> Result<Body, AppError> {
+    ///         gateway::util::shift_path_info(env)?;
+    ///         self.0.call(env, sr)
+    ///     }
+    /// }
+    ///
+    /// let users = app_fn(|env, sr| {
+    ///     let path = env.get("PATH_INFO").unwrap_or("").to_owned();
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::from(path))
+    /// });
+    /// let response = run_app(&Mount(users), EnvironBuilder::new().path("/api/users").build());
+    /// assert_eq!(response.body, b"/users");
+    /// ```
     fn call(
         &self,
         environ: &mut Environ,
@@ -75,11 +112,73 @@ where
 /// The server side of `start_response` and `write()`: implemented by the protocol engine
 /// ([`handlers::BaseHandler`](crate::handlers::BaseHandler)) and by middleware that wants to
 /// see or change what an app sends.
+///
+/// A sink that records the response, driven through a [`StartResponse`]:
+///
+/// ```
+/// use gateway::{AppError, HeaderError, Headers, ResponseSink, StartResponse};
+///
+/// #[derive(Default)]
+/// struct Recorder {
+///     status: String,
+///     headers: Headers,
+///     body: Vec<u8>,
+/// }
+///
+/// impl ResponseSink for Recorder {
+///     fn start_response(
+///         &mut self,
+///         status: &str,
+///         headers: Result<Headers, HeaderError>,
+///         _exc_info: Option<AppError>,
+///     ) -> Result<(), AppError> {
+///         self.headers = headers?;
+///         self.status = status.to_owned();
+///         Ok(())
+///     }
+///
+///     fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
+///         self.body.extend_from_slice(data);
+///         Ok(())
+///     }
+/// }
+///
+/// let mut recorder = Recorder::default();
+/// let mut start_response = StartResponse::new(&mut recorder);
+/// start_response.start("201 Created", [("Location", "/items/1")])?.write(b"made")?;
+/// assert_eq!(recorder.status, "201 Created");
+/// assert_eq!(recorder.headers.get("location"), Some("/items/1"));
+/// assert_eq!(recorder.body, b"made");
+/// # Ok::<(), AppError>(())
+/// ```
 pub trait ResponseSink {
     /// PEP 3333 `start_response(status, headers, exc_info)`.
     ///
     /// `headers` arrives already converted; a conversion error is reported in the order the
     /// reference checks things (after the "headers already set" and exc_info rules).
+    ///
+    /// ```
+    /// # use gateway::{AppError, HeaderError, Headers, ResponseSink, StartResponse};
+    /// # #[derive(Default)]
+    /// # struct Recorder { headers: Option<Result<Headers, HeaderError>>, body: Vec<u8> }
+    /// # impl ResponseSink for Recorder {
+    /// #     fn start_response(&mut self, _: &str, headers: Result<Headers, HeaderError>, _: Option<AppError>) -> Result<(), AppError> {
+    /// #         self.headers = Some(headers);
+    /// #         Ok(())
+    /// #     }
+    /// #     fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
+    /// #         self.body.extend_from_slice(data);
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// let mut recorder = Recorder::default(); // a sink that keeps what it is given
+    /// let _ = StartResponse::new(&mut recorder).start("200 OK", [("X-Evil", "a\r\nb")]);
+    /// // The sink decides what a bad header means; the engine answers 500.
+    /// assert!(matches!(
+    ///     recorder.headers,
+    ///     Some(Err(HeaderError::ControlCharacterInValue { character: '\r', .. }))
+    /// ));
+    /// ```
     fn start_response(
         &mut self,
         status: &str,
@@ -88,6 +187,33 @@ pub trait ResponseSink {
     ) -> Result<(), AppError>;
 
     /// PEP 3333 `write(data)`: sends the headers if they are not out yet, then `data`.
+    ///
+    /// Every way an app writes ends here: [`StartResponse::write`], [`Write::write`] and
+    /// `write!` on a [`Write`].
+    ///
+    /// ```
+    /// # use gateway::{AppError, HeaderError, Headers, ResponseSink, StartResponse};
+    /// # #[derive(Default)]
+    /// # struct Recorder { headers: Option<Result<Headers, HeaderError>>, body: Vec<u8> }
+    /// # impl ResponseSink for Recorder {
+    /// #     fn start_response(&mut self, _: &str, headers: Result<Headers, HeaderError>, _: Option<AppError>) -> Result<(), AppError> {
+    /// #         self.headers = Some(headers);
+    /// #         Ok(())
+    /// #     }
+    /// #     fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
+    /// #         self.body.extend_from_slice(data);
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// use std::io::Write as _;
+    ///
+    /// let mut recorder = Recorder::default(); // a sink that keeps what it is given
+    /// let mut start_response = StartResponse::new(&mut recorder);
+    /// write!(start_response.start("200 OK", [("A", "b")])?, "{} + {}", 1, 2)?;
+    /// start_response.write(b" = 3")?;
+    /// assert_eq!(recorder.body, b"1 + 2 = 3");
+    /// # Ok::<(), AppError>(())
+    /// ```
     fn write(&mut self, data: &[u8]) -> Result<(), AppError>;
 }
 
@@ -122,6 +248,31 @@ pub struct StartResponse<'a> {
 
 impl<'a> StartResponse<'a> {
     /// Wraps the server side of the conversation.
+    ///
+    /// Servers do this for every request; a test or a middleware can do it with its own
+    /// [`ResponseSink`] (see there for a complete one).
+    ///
+    /// ```
+    /// # use gateway::{AppError, HeaderError, Headers, ResponseSink, StartResponse};
+    /// # #[derive(Default)]
+    /// # struct Recorder { headers: Option<Result<Headers, HeaderError>>, body: Vec<u8> }
+    /// # impl ResponseSink for Recorder {
+    /// #     fn start_response(&mut self, _: &str, headers: Result<Headers, HeaderError>, _: Option<AppError>) -> Result<(), AppError> {
+    /// #         self.headers = Some(headers);
+    /// #         Ok(())
+    /// #     }
+    /// #     fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
+    /// #         self.body.extend_from_slice(data);
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// let mut recorder = Recorder::default(); // a sink that keeps what it is given
+    /// let mut start_response = StartResponse::new(&mut recorder);
+    /// start_response.start("200 OK", [("Content-Type", "text/plain")])?;
+    /// let headers = recorder.headers.unwrap()?;
+    /// assert_eq!(headers.get("content-type"), Some("text/plain"));
+    /// # Ok::<(), AppError>(())
+    /// ```
     pub fn new(sink: &'a mut dyn ResponseSink) -> Self {
         StartResponse { sink }
     }
@@ -137,6 +288,26 @@ impl<'a> StartResponse<'a> {
     ///   (`Connection`, `Transfer-Encoding`, ...) belong to the server and are refused.
     ///
     /// Returns the `write()` callable.
+    ///
+    /// Once output has started it is too late for an error page: the error comes straight
+    /// back, and the response is cut short.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Body};
+    /// use gateway::handlers::Outcome;
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// let app = app_fn(|_env, sr| {
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?.write(b"partial")?;
+    ///     let failure: gateway::AppError = "disk full".into();
+    ///     sr.start_response("500 Internal Server Error", [("A", "b")], Some(failure))?;
+    ///     Ok(Body::from("never sent"))
+    /// });
+    /// let response = run_app(&app, EnvironBuilder::new().build());
+    /// assert_eq!((response.status.as_str(), response.body.as_slice()), ("200 OK", &b"partial"[..]));
+    /// assert_eq!(response.outcome, Outcome::Truncated);
+    /// assert!(response.errors.contains("disk full"));
+    /// ```
     pub fn start_response<I, K, V>(
         &mut self,
         status: &str,
@@ -156,6 +327,20 @@ impl<'a> StartResponse<'a> {
     }
 
     /// `start_response(status, headers)` without `exc_info`.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Body};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// let app = app_fn(|_env, sr| {
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     let again = sr.start("404 Not Found", [("Content-Type", "text/plain")]);
+    ///     Ok(Body::from(again.unwrap_err().to_string()))
+    /// });
+    /// let response = run_app(&app, EnvironBuilder::new().build());
+    /// assert_eq!(response.status, "200 OK"); // the first call wins
+    /// assert!(response.text().starts_with("headers already set (status \"200 OK\")"));
+    /// ```
     pub fn start<I, K, V>(&mut self, status: &str, headers: I) -> Result<Write<'_, 'a>, AppError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -166,6 +351,20 @@ impl<'a> StartResponse<'a> {
     }
 
     /// `start_response` with a ready-made [`Headers`].
+    ///
+    /// ```
+    /// use gateway::{app_fn, Body, Headers};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// let app = app_fn(|_env, sr| {
+    ///     let mut headers = Headers::new();
+    ///     headers.add_header("Content-Disposition", Some("attachment"), &[("filename", Some("a.txt"))])?;
+    ///     sr.start_with_headers("200 OK", headers, None)?;
+    ///     Ok(Body::from("text"))
+    /// });
+    /// let response = run_app(&app, EnvironBuilder::new().build());
+    /// assert_eq!(response.header("content-disposition"), Some("attachment; filename=\"a.txt\""));
+    /// ```
     pub fn start_with_headers(
         &mut self,
         status: &str,
@@ -180,6 +379,20 @@ impl<'a> StartResponse<'a> {
 
     /// The `write()` callable: sends `data` at once (headers first if they are not out yet).
     /// An error if `start_response` has not been called.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Body};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// let app = app_fn(|_env, sr| {
+    ///     let early = sr.write(b"too soon").unwrap_err();
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     sr.write(b"then: ")?;
+    ///     Ok(Body::from(early.to_string()))
+    /// });
+    /// let response = run_app(&app, EnvironBuilder::new().build());
+    /// assert!(response.text().starts_with("then: write() before start_response()"));
+    /// ```
     pub fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
         self.sink.write(data)
     }
@@ -193,12 +406,39 @@ impl fmt::Debug for StartResponse<'_> {
 
 /// The `write()` callable returned by [`StartResponse::start_response`]. It is also an
 /// [`io::Write`], so `write!` works.
+///
+/// ```
+/// use std::io::Write as _;
+/// use gateway::{app_fn, Body};
+/// use gateway::test::{run_app, EnvironBuilder};
+///
+/// let app = app_fn(|_env, sr| {
+///     let mut out = sr.start("200 OK", [("Content-Type", "text/plain")])?;
+///     for i in 1..=3 {
+///         write!(out, "{i} ")?;
+///     }
+///     Ok(Body::empty())
+/// });
+/// assert_eq!(run_app(&app, EnvironBuilder::new().build()).body, b"1 2 3 ");
+/// ```
 pub struct Write<'s, 'a> {
     start_response: &'s mut StartResponse<'a>,
 }
 
 impl Write<'_, '_> {
     /// Sends `data` to the client now.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Body};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// let app = app_fn(|_env, sr| {
+    ///     let mut write = sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     write.write(b"sent now, ")?;
+    ///     Ok(Body::from("sent after"))
+    /// });
+    /// assert_eq!(run_app(&app, EnvironBuilder::new().build()).body, b"sent now, sent after");
+    /// ```
     pub fn write(&mut self, data: &[u8]) -> Result<(), AppError> {
         self.start_response.write(data)
     }
@@ -262,6 +502,23 @@ pub fn validate_status(status: &str) -> Result<u16, StartResponseError> {
 }
 
 /// How an app misused `start_response`, `write()` or its body.
+///
+/// The app usually passes it on with `?`; the handler then logs it and answers 500.
+///
+/// ```
+/// use gateway::{app_fn, validate_status, Body, StartResponseError};
+/// use gateway::test::{run_app, EnvironBuilder};
+///
+/// assert!(matches!(validate_status("OK 200"), Err(StartResponseError::InvalidStatus { .. })));
+///
+/// let app = app_fn(|_env, sr| {
+///     sr.start("200 OK", [("Connection", "close")])?; // the server's business
+///     Ok(Body::empty())
+/// });
+/// let response = run_app(&app, EnvironBuilder::new().build());
+/// assert_eq!(response.status_code, 500);
+/// assert!(response.errors.contains("hop-by-hop header \"Connection\""));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StartResponseError {

@@ -8,12 +8,44 @@ use crate::AppError;
 use crate::util::FileWrapper;
 
 /// One piece of a response body. Static bytes are borrowed, owned bytes moved: no copy either way.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use gateway::{Body, Chunk};
+///
+/// let chunks: Vec<Chunk> = vec![Cow::Borrowed(b"static, "), Cow::Owned(b"owned".to_vec())];
+/// let mut body = Body::from_chunks(chunks);
+/// assert!(matches!(body.next().unwrap()?, Cow::Borrowed(b"static, ")));
+/// assert_eq!(body.next().unwrap()?, &b"owned"[..]);
+/// # Ok::<(), gateway::AppError>(())
+/// ```
 pub type Chunk = Cow<'static, [u8]>;
 
 /// Anything that can be a body [`Chunk`] without copying: byte slices and strings, borrowed
 /// for `'static` or owned.
+///
+/// ```
+/// use gateway::{Body, IntoChunk};
+///
+/// /// Wraps any text or bytes in a page, without copying them.
+/// fn page(content: impl IntoChunk) -> Body {
+///     Body::from_chunks([b"<p>".into_chunk(), content.into_chunk(), b"</p>".into_chunk()])
+/// }
+/// assert_eq!(page("hi").content_length(), Some(9));
+/// assert_eq!(page(format!("{}", 42)).content_length(), Some(9));
+/// ```
 pub trait IntoChunk {
     /// Converts into a chunk.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use gateway::IntoChunk;
+    ///
+    /// assert!(matches!("static text".into_chunk(), Cow::Borrowed(b"static text")));
+    /// assert!(matches!(b"static bytes".into_chunk(), Cow::Borrowed(_)));
+    /// assert!(matches!(String::from("owned").into_chunk(), Cow::Owned(_)));
+    /// assert_eq!(vec![1, 2].into_chunk(), &[1, 2][..]);
+    /// ```
     fn into_chunk(self) -> Chunk;
 }
 
@@ -108,11 +140,31 @@ impl Body {
     }
 
     /// No chunks at all (Python's `[]`).
+    ///
+    /// ```
+    /// use gateway::Body;
+    ///
+    /// let mut body = Body::empty();
+    /// assert_eq!((body.chunk_count(), body.content_length()), (Some(0), Some(0)));
+    /// assert!(body.next().is_none());
+    /// ```
     pub fn empty() -> Self {
         Body::with_source(Source::List(VecDeque::new()))
     }
 
     /// Exactly one chunk (Python's `[data]`): a handler can compute its `Content-Length`.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Body};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// assert_eq!(Body::once("hello").chunk_count(), Some(1));
+    /// let app = app_fn(|_env, sr| {
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::once("hello"))
+    /// });
+    /// assert_eq!(run_app(&app, EnvironBuilder::new().build()).header("Content-Length"), Some("5"));
+    /// ```
     pub fn once(chunk: impl IntoChunk) -> Self {
         let mut list = VecDeque::with_capacity(1);
         list.push_back(chunk.into_chunk());
@@ -120,6 +172,15 @@ impl Body {
     }
 
     /// A known list of chunks.
+    ///
+    /// ```
+    /// use gateway::Body;
+    ///
+    /// let body = Body::from_chunks(vec![b"ab".to_vec(), b"cde".to_vec()]);
+    /// assert_eq!((body.chunk_count(), body.content_length()), (Some(2), Some(5)));
+    /// let chunks: Vec<_> = body.map(|c| c.unwrap().into_owned()).collect();
+    /// assert_eq!(chunks, [b"ab".to_vec(), b"cde".to_vec()]);
+    /// ```
     pub fn from_chunks<I, C>(chunks: I) -> Self
     where
         I: IntoIterator<Item = C>,
@@ -151,6 +212,16 @@ impl Body {
     }
 
     /// A lazy body whose chunks may fail (a generator that raises).
+    ///
+    /// ```
+    /// use gateway::{AppError, Body};
+    ///
+    /// let rows: Vec<Result<&str, AppError>> = vec![Ok("row 1\n"), Err("lost the database".into())];
+    /// let mut body = Body::try_from_iter(rows);
+    /// assert_eq!(&body.next().unwrap()?[..], b"row 1\n");
+    /// assert_eq!(body.next().unwrap().unwrap_err().to_string(), "lost the database");
+    /// # Ok::<(), AppError>(())
+    /// ```
     pub fn try_from_iter<I, C>(chunks: I) -> Self
     where
         I: IntoIterator<Item = Result<C, AppError>>,
@@ -163,17 +234,48 @@ impl Body {
     }
 
     /// A body that streams a file (what `wsgi.file_wrapper(file, blksize)` returns).
+    ///
+    /// ```
+    /// use gateway::Body;
+    /// use gateway::util::FileWrapper;
+    ///
+    /// let body = Body::file(FileWrapper::new(&b"0123456789"[..], 4));
+    /// assert!(body.is_file_wrapper());
+    /// assert_eq!(body.chunk_count(), None); // not known without reading
+    /// let blocks: Vec<_> = body.map(|c| c.unwrap().len()).collect();
+    /// assert_eq!(blocks, [4, 4, 2]);
+    /// ```
     pub fn file(wrapper: FileWrapper) -> Self {
         Body::with_source(Source::File(wrapper))
     }
 
     /// Adds an action to run when the body is closed (after any added earlier).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use gateway::Body;
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let (first, second) = (log.clone(), log.clone());
+    /// let body = Body::from("data")
+    ///     .on_close(move || first.lock().unwrap().push("release lock"))
+    ///     .on_close(move || second.lock().unwrap().push("close cursor"));
+    /// drop(body); // an unclosed body is closed when dropped
+    /// assert_eq!(*log.lock().unwrap(), ["release lock", "close cursor"]);
+    /// ```
     pub fn on_close(mut self, action: impl FnOnce() + Send + 'static) -> Self {
         self.on_close.push(Box::new(action));
         self
     }
 
     /// Python's `len(result)`: the number of chunks, when the body is a known list.
+    ///
+    /// ```
+    /// use gateway::Body;
+    ///
+    /// assert_eq!(Body::from_chunks(["a", "b", "c"]).chunk_count(), Some(3));
+    /// assert_eq!(Body::from_iter(["a", "b", "c"]).chunk_count(), None);
+    /// ```
     pub fn chunk_count(&self) -> Option<usize> {
         match &self.source {
             Source::List(list) => Some(list.len()),
@@ -182,6 +284,16 @@ impl Body {
     }
 
     /// The total number of bytes still to come, when known without reading.
+    ///
+    /// ```
+    /// use gateway::Body;
+    ///
+    /// let mut body = Body::from_chunks(["abc", "de"]);
+    /// assert_eq!(body.content_length(), Some(5));
+    /// body.next();
+    /// assert_eq!(body.content_length(), Some(2));
+    /// assert_eq!(Body::from_iter(["abc"]).content_length(), None);
+    /// ```
     pub fn content_length(&self) -> Option<u64> {
         match &self.source {
             Source::List(list) => Some(list.iter().map(|c| c.len() as u64).sum()),
@@ -190,6 +302,18 @@ impl Body {
     }
 
     /// The [`FileWrapper`] this body streams, if it is one.
+    ///
+    /// This is how a server finds a file to send with sendfile(2).
+    ///
+    /// ```
+    /// use gateway::Body;
+    /// use gateway::util::FileWrapper;
+    ///
+    /// let mut body = Body::from(FileWrapper::new(&b"data"[..], 1024));
+    /// assert!(body.is_file_wrapper());
+    /// assert_eq!(body.file_wrapper_mut().map(|w| w.blksize()), Some(1024));
+    /// assert!(Body::from("text").file_wrapper_mut().is_none());
+    /// ```
     pub fn file_wrapper_mut(&mut self) -> Option<&mut FileWrapper> {
         match &mut self.source {
             Source::File(wrapper) => Some(wrapper),
@@ -197,12 +321,28 @@ impl Body {
         }
     }
 
-    /// True when this body is a [`FileWrapper`].
+    /// True when this body is a [`FileWrapper`] (example at
+    /// [`file_wrapper_mut`](Body::file_wrapper_mut)).
     pub fn is_file_wrapper(&self) -> bool {
         matches!(self.source, Source::File(_))
     }
 
     /// Runs the close actions (and closes a wrapped file). Later calls do nothing.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use gateway::Body;
+    ///
+    /// let closes = Arc::new(AtomicUsize::new(0));
+    /// let counter = closes.clone();
+    /// let mut body = Body::from("data").on_close(move || { counter.fetch_add(1, Ordering::SeqCst); });
+    /// assert!(!body.is_closed());
+    /// body.close();
+    /// body.close();
+    /// drop(body);
+    /// assert_eq!(closes.load(Ordering::SeqCst), 1);
+    /// ```
     pub fn close(&mut self) {
         if self.closed {
             return;
@@ -225,7 +365,7 @@ impl Body {
         }
     }
 
-    /// True once [`close`](Body::close) has run.
+    /// True once [`close`](Body::close) has run (example there).
     pub fn is_closed(&self) -> bool {
         self.closed
     }

@@ -147,10 +147,26 @@ pub struct Environ {
 
 impl Environ {
     /// The `wsgi.version` every environ carries.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// assert_eq!(Environ::VERSION, (1, 0));
+    /// assert_eq!(Environ::new().version(), Environ::VERSION);
+    /// ```
     pub const VERSION: (u32, u32) = (1, 0);
 
     /// An empty environ: no CGI variables, no url scheme set (it reads as `"http"`), an empty
     /// input, errors discarded, every flag false.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let env = Environ::new();
+    /// assert!(env.is_empty());
+    /// assert_eq!((env.url_scheme(), env.has_url_scheme()), ("http", false));
+    /// assert!(!env.multithread() && !env.multiprocess() && !env.run_once());
+    /// ```
     pub fn new() -> Self {
         Environ {
             vars: Vars::default(),
@@ -167,11 +183,29 @@ impl Environ {
     }
 
     /// The value of a CGI/HTTP variable.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let env: Environ = [("REQUEST_METHOD", "POST"), ("QUERY_STRING", "")].into_iter().collect();
+    /// assert_eq!(env.get("REQUEST_METHOD"), Some("POST"));
+    /// assert_eq!(env.get("QUERY_STRING"), Some(""));
+    /// assert_eq!(env.get("request_method"), None); // names are case-sensitive
+    /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
         self.vars.get(key)
     }
 
     /// Sets a CGI/HTTP variable, returning the previous value.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// assert_eq!(env.insert("PATH_INFO", "/a"), None);
+    /// assert_eq!(env.insert("PATH_INFO", "/b").as_deref(), Some("/a"));
+    /// assert_eq!(env.get("PATH_INFO"), Some("/b"));
+    /// ```
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
         self.vars
             .insert(Cow::Owned(key.into()), Text::Owned(value.into()))
@@ -179,6 +213,15 @@ impl Environ {
 
     /// Sets a variable whose name is a `'static` string (no allocation for the name): the
     /// fast path servers use for CGI names.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// env.insert_static("SERVER_PROTOCOL", "HTTP/1.1");
+    /// assert_eq!(env.insert_static("SERVER_PROTOCOL", "HTTP/1.0").as_deref(), Some("HTTP/1.1"));
+    /// assert_eq!(env.get("SERVER_PROTOCOL"), Some("HTTP/1.0"));
+    /// ```
     pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) -> Option<String> {
         self.vars
             .insert(Cow::Borrowed(key), Text::Owned(value.into()))
@@ -225,16 +268,42 @@ impl Environ {
     }
 
     /// Removes a CGI/HTTP variable, returning its value.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env: Environ = [("HTTP_COOKIE", "a=1")].into_iter().collect();
+    /// assert_eq!(env.remove("HTTP_COOKIE").as_deref(), Some("a=1"));
+    /// assert_eq!(env.remove("HTTP_COOKIE"), None);
+    /// assert!(env.is_empty());
+    /// ```
     pub fn remove(&mut self, key: &str) -> Option<String> {
         self.vars.remove(key)
     }
 
     /// True when the variable is present (even with an empty value).
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let env: Environ = [("QUERY_STRING", "")].into_iter().collect();
+    /// assert!(env.contains("QUERY_STRING"));
+    /// assert!(!env.contains("CONTENT_TYPE"));
+    /// ```
     pub fn contains(&self, key: &str) -> bool {
         self.vars.get(key).is_some()
     }
 
     /// Sets a variable only if absent (like Python's `dict.setdefault`), returning its value.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env: Environ = [("SERVER_PORT", "8080")].into_iter().collect();
+    /// assert_eq!(env.set_default("SERVER_PORT", "80"), "8080"); // present: kept
+    /// assert_eq!(env.set_default("SERVER_NAME", "localhost"), "localhost"); // absent: set
+    /// assert_eq!(env.len(), 2);
+    /// ```
     pub fn set_default(&mut self, key: &str, value: impl Into<String>) -> &str {
         let index = match self.vars.position(key) {
             Some(index) => index,
@@ -248,21 +317,48 @@ impl Environ {
     }
 
     /// The variables in insertion order.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// env.insert("REQUEST_METHOD", "GET");
+    /// env.insert("PATH_INFO", "/");
+    /// let vars: Vec<(&str, &str)> = env.iter().collect();
+    /// assert_eq!(vars, [("REQUEST_METHOD", "GET"), ("PATH_INFO", "/")]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.vars.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// The variable names in insertion order.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let env: Environ = [("b", "1"), ("a", "2"), ("b", "3")].into_iter().collect();
+    /// assert_eq!(env.keys().collect::<Vec<_>>(), ["b", "a"]); // "b" was replaced in place
+    /// ```
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.vars.0.iter().map(|(k, _)| k.as_ref())
     }
 
     /// How many CGI/HTTP variables are set (the typed `wsgi.*` fields are not counted).
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// env.set_url_scheme("https"); // a typed field: not counted
+    /// assert!(env.is_empty());
+    /// env.insert("PATH_INFO", "/");
+    /// assert_eq!((env.len(), env.is_empty()), (1, false));
+    /// ```
     pub fn len(&self) -> usize {
         self.vars.0.len()
     }
 
-    /// True when no CGI/HTTP variable is set.
+    /// True when no CGI/HTTP variable is set (example at [`len`](Environ::len)).
     pub fn is_empty(&self) -> bool {
         self.vars.0.is_empty()
     }
@@ -271,36 +367,82 @@ impl Environ {
     ///
     /// `Some(Err(_))` means the value holds a character above U+00FF, which a server never
     /// produces but an app or middleware might have inserted.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// env.insert_bytes("PATH_INFO", b"/caf\xc3\xa9");
+    /// assert_eq!(env.get_bytes("PATH_INFO").unwrap()?, b"/caf\xc3\xa9");
+    /// env.insert("X_NOTE", "\u{20ac}"); // not a "bytes in unicode" string
+    /// assert!(env.get_bytes("X_NOTE").unwrap().is_err());
+    /// assert!(env.get_bytes("MISSING").is_none());
+    /// # Ok::<(), gateway::latin1::NotLatin1>(())
+    /// ```
     pub fn get_bytes(&self, key: &str) -> Option<Result<Vec<u8>, latin1::NotLatin1>> {
         self.get(key).map(latin1::encode)
     }
 
     /// A variable's bytes decoded as UTF-8: the text the client meant.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// env.insert_bytes("PATH_INFO", "/naïve".as_bytes());
+    /// env.insert_bytes("QUERY_STRING", b"q=\xff"); // not UTF-8
+    /// assert_eq!(env.get_utf8("PATH_INFO").unwrap()?, "/naïve");
+    /// assert!(env.get_utf8("QUERY_STRING").unwrap().is_err());
+    /// # Ok::<(), gateway::latin1::Utf8Error>(())
+    /// ```
     pub fn get_utf8(&self, key: &str) -> Option<Result<String, latin1::Utf8Error>> {
         self.get(key).map(latin1::to_utf8)
     }
 
     /// Sets a variable from raw bytes, decoding them as latin-1.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// env.insert_bytes("PATH_INFO", b"/\xe9t\xe9");
+    /// assert_eq!(env.get("PATH_INFO"), Some("/\u{e9}t\u{e9}")); // one character per byte
+    /// ```
     pub fn insert_bytes(&mut self, key: impl Into<String>, value: &[u8]) -> Option<String> {
         self.insert(key, latin1::decode(value))
     }
 
     /// `wsgi.version`: always `(1, 0)`.
+    ///
+    /// ```
+    /// let (major, minor) = gateway::Environ::new().version();
+    /// assert_eq!(format!("{major}.{minor}"), "1.0");
+    /// ```
     pub fn version(&self) -> (u32, u32) {
         Self::VERSION
     }
 
     /// `wsgi.url_scheme`: `"http"` unless set otherwise.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// assert_eq!((env.url_scheme(), env.has_url_scheme()), ("http", false));
+    /// env.set_url_scheme("https");
+    /// assert_eq!((env.url_scheme(), env.has_url_scheme()), ("https", true));
+    /// ```
     pub fn url_scheme(&self) -> &str {
         self.url_scheme.as_deref().unwrap_or("http")
     }
 
-    /// True when `wsgi.url_scheme` was set explicitly (rather than defaulting to `"http"`).
+    /// True when `wsgi.url_scheme` was set explicitly (rather than defaulting to `"http"`;
+    /// example at [`url_scheme`](Environ::url_scheme)).
     pub fn has_url_scheme(&self) -> bool {
         self.url_scheme.is_some()
     }
 
-    /// Sets `wsgi.url_scheme`.
+    /// Sets `wsgi.url_scheme` (example at [`url_scheme`](Environ::url_scheme)).
     pub fn set_url_scheme(&mut self, scheme: impl Into<String>) {
         self.url_scheme = Some(Cow::Owned(scheme.into()));
     }
@@ -311,83 +453,175 @@ impl Environ {
     }
 
     /// `wsgi.input`: the request body stream.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// let mut body = String::new();
+    /// env.input().read_to_string(&mut body)?;
+    /// assert_eq!(body, ""); // a new environ's input is empty
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn input(&mut self) -> &mut Input {
         &mut self.input
     }
 
     /// Replaces `wsgi.input`, returning the old stream.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use gateway::{Environ, Input};
+    ///
+    /// let mut env = Environ::new();
+    /// env.set_input(Input::from_bytes("name=value"));
+    /// let mut old = env.set_input(Input::empty()); // e.g. a middleware that buffers the body
+    /// let mut body = String::new();
+    /// old.read_to_string(&mut body)?;
+    /// assert_eq!(body, "name=value");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_input(&mut self, input: Input) -> Input {
         std::mem::replace(&mut self.input, input)
     }
 
     /// `wsgi.errors`: where the app writes diagnostics.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use gateway::{Environ, ErrorStream, SharedBuffer};
+    ///
+    /// let mut env = Environ::new();
+    /// let log = SharedBuffer::new();
+    /// env.set_errors(ErrorStream::new(log.clone()));
+    /// writeln!(env.errors(), "cache miss")?;
+    /// assert_eq!(log.to_string_lossy(), "cache miss\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn errors(&mut self) -> &mut ErrorStream {
         &mut self.errors
     }
 
-    /// Replaces `wsgi.errors`, returning the old stream.
+    /// Replaces `wsgi.errors`, returning the old stream (example at
+    /// [`errors`](Environ::errors)).
     pub fn set_errors(&mut self, errors: ErrorStream) -> ErrorStream {
         std::mem::replace(&mut self.errors, errors)
     }
 
     /// `wsgi.multithread`: the app may be called concurrently from other threads.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// assert!(!env.multithread());
+    /// env.set_multithread(true);
+    /// assert!(env.multithread());
+    /// ```
     pub fn multithread(&self) -> bool {
         self.multithread
     }
 
-    /// Sets `wsgi.multithread`.
+    /// Sets `wsgi.multithread` (example at [`multithread`](Environ::multithread)).
     pub fn set_multithread(&mut self, value: bool) {
         self.multithread = value;
     }
 
     /// `wsgi.multiprocess`: other processes may run the same app.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// assert!(!env.multiprocess());
+    /// env.set_multiprocess(true);
+    /// assert!(env.multiprocess());
+    /// ```
     pub fn multiprocess(&self) -> bool {
         self.multiprocess
     }
 
-    /// Sets `wsgi.multiprocess`.
+    /// Sets `wsgi.multiprocess` (example at [`multiprocess`](Environ::multiprocess)).
     pub fn set_multiprocess(&mut self, value: bool) {
         self.multiprocess = value;
     }
 
     /// `wsgi.run_once`: the process serves this one request (CGI).
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// assert!(!env.run_once());
+    /// env.set_run_once(true);
+    /// assert!(env.run_once());
+    /// ```
     pub fn run_once(&self) -> bool {
         self.run_once
     }
 
-    /// Sets `wsgi.run_once`.
+    /// Sets `wsgi.run_once` (example at [`run_once`](Environ::run_once)).
     pub fn set_run_once(&mut self, value: bool) {
         self.run_once = value;
     }
 
     /// `wsgi.file_wrapper` support: the server recognises a
     /// [`FileWrapper`](crate::util::FileWrapper) body and may send it with a faster path.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// assert!(!env.file_wrapper());
+    /// env.set_file_wrapper(true);
+    /// assert!(env.file_wrapper());
+    /// ```
     pub fn file_wrapper(&self) -> bool {
         self.file_wrapper
     }
 
-    /// Sets `wsgi.file_wrapper` support.
+    /// Sets `wsgi.file_wrapper` support (example at [`file_wrapper`](Environ::file_wrapper)).
     pub fn set_file_wrapper(&mut self, value: bool) {
         self.file_wrapper = value;
     }
 
     /// `wsgi.input_terminated`: reading `wsgi.input` to the end is safe even without a
     /// `CONTENT_LENGTH` (the server decoded a chunked body or limits the stream).
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// assert!(!env.input_terminated());
+    /// env.set_input_terminated(true);
+    /// assert!(env.input_terminated());
+    /// ```
     pub fn input_terminated(&self) -> bool {
         self.input_terminated
     }
 
-    /// Sets `wsgi.input_terminated`.
+    /// Sets `wsgi.input_terminated` (example at [`input_terminated`](Environ::input_terminated)).
     pub fn set_input_terminated(&mut self, value: bool) {
         self.input_terminated = value;
     }
 
     /// Values carried by type for servers and middleware (routing arguments, for example).
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// struct UserId(u32);
+    ///
+    /// let mut env = Environ::new();
+    /// env.extensions_mut().insert(UserId(42));
+    /// assert_eq!(env.extensions().get::<UserId>().map(|u| u.0), Some(42));
+    /// ```
     pub fn extensions(&self) -> &Extensions {
         &self.extensions
     }
 
-    /// Mutable access to the [`extensions`](Environ::extensions).
+    /// Mutable access to the [`extensions`](Environ::extensions) (example there).
     pub fn extensions_mut(&mut self) -> &mut Extensions {
         &mut self.extensions
     }
@@ -453,6 +687,15 @@ pub struct Input {
 
 impl Input {
     /// Wraps any buffered reader.
+    ///
+    /// ```
+    /// use std::io::{BufRead, BufReader};
+    /// use gateway::Input;
+    ///
+    /// let input = Input::new(BufReader::new(&b"a\nb\n"[..]));
+    /// let lines: Vec<String> = input.lines().map(Result::unwrap).collect();
+    /// assert_eq!(lines, ["a", "b"]);
+    /// ```
     pub fn new(reader: impl BufRead + Send + 'static) -> Self {
         Input {
             inner: Box::new(reader),
@@ -460,11 +703,31 @@ impl Input {
     }
 
     /// A stream with no bytes.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use gateway::Input;
+    ///
+    /// let mut buf = [0; 16];
+    /// assert_eq!(Input::empty().read(&mut buf)?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn empty() -> Self {
         Input::new(io::empty())
     }
 
     /// A stream over bytes in memory.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use gateway::Input;
+    ///
+    /// let mut input = Input::from_bytes("abcdef");
+    /// let mut first = [0; 4];
+    /// input.read_exact(&mut first)?; // read(size)
+    /// assert_eq!(&first, b"abcd");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
         Input::new(io::Cursor::new(bytes.into()))
     }
@@ -502,7 +765,7 @@ impl fmt::Debug for Input {
 /// use gateway::{ErrorStream, SharedBuffer};
 ///
 /// let buffer = SharedBuffer::new();
-/// let mut errors = ErrorStream::new(buffer.clone());
+/// let errors = ErrorStream::new(buffer.clone());
 /// writeln!(errors.clone(), "something odd").unwrap();
 /// assert_eq!(buffer.to_string_lossy(), "something odd\n");
 /// ```
@@ -522,6 +785,18 @@ enum Sink {
 
 impl ErrorStream {
     /// Wraps any writer.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use gateway::ErrorStream;
+    ///
+    /// let path = std::env::temp_dir().join(format!("gateway-doc-{}.log", std::process::id()));
+    /// let mut errors = ErrorStream::new(std::fs::File::create(&path)?);
+    /// writeln!(errors, "written to the file")?;
+    /// assert_eq!(std::fs::read_to_string(&path)?, "written to the file\n");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(writer: impl Write + Send + 'static) -> Self {
         ErrorStream {
             inner: Sink::Writer(Arc::new(Mutex::new(writer))),
@@ -529,6 +804,15 @@ impl ErrorStream {
     }
 
     /// The process's standard error.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use gateway::ErrorStream;
+    ///
+    /// let mut errors = ErrorStream::stderr();
+    /// assert_eq!(errors.write(b"app: starting\n")?, 14);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stderr() -> Self {
         ErrorStream {
             inner: Sink::Stderr,
@@ -536,6 +820,15 @@ impl ErrorStream {
     }
 
     /// A stream that discards everything.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use gateway::ErrorStream;
+    ///
+    /// let mut errors = ErrorStream::sink();
+    /// assert_eq!(errors.write(b"nobody reads this")?, 17); // accepted, then dropped
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn sink() -> Self {
         ErrorStream {
             inner: Sink::Discard,
@@ -592,6 +885,12 @@ pub struct SharedBuffer {
 
 impl SharedBuffer {
     /// An empty buffer.
+    ///
+    /// ```
+    /// use gateway::SharedBuffer;
+    ///
+    /// assert!(SharedBuffer::new().contents().is_empty());
+    /// ```
     pub fn new() -> Self {
         SharedBuffer::default()
     }
@@ -602,16 +901,48 @@ impl SharedBuffer {
     }
 
     /// A copy of the bytes written so far.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use gateway::SharedBuffer;
+    ///
+    /// let buffer = SharedBuffer::new();
+    /// buffer.clone().write_all(b"abc")?;
+    /// assert_eq!(buffer.contents(), b"abc");
+    /// assert_eq!(buffer.contents(), b"abc"); // a copy: the bytes stay
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn contents(&self) -> Vec<u8> {
         self.lock().clone()
     }
 
     /// The bytes written so far, as UTF-8 with invalid sequences replaced.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use gateway::SharedBuffer;
+    ///
+    /// let buffer = SharedBuffer::new();
+    /// buffer.clone().write_all(b"caf\xe9")?; // latin-1, not UTF-8
+    /// assert_eq!(buffer.to_string_lossy(), "caf\u{fffd}");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn to_string_lossy(&self) -> String {
         String::from_utf8_lossy(&self.lock()).into_owned()
     }
 
     /// Takes the bytes out, leaving the buffer empty.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use gateway::SharedBuffer;
+    ///
+    /// let buffer = SharedBuffer::new();
+    /// buffer.clone().write_all(b"first")?;
+    /// assert_eq!(buffer.take(), b"first");
+    /// assert!(buffer.contents().is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn take(&self) -> Vec<u8> {
         std::mem::take(&mut *self.lock())
     }
@@ -657,11 +988,30 @@ pub struct Extensions {
 
 impl Extensions {
     /// An empty map.
+    ///
+    /// ```
+    /// use gateway::Extensions;
+    ///
+    /// let mut ext = Extensions::new();
+    /// assert!(ext.is_empty());
+    /// ext.insert(7_u32);
+    /// ext.insert("label");
+    /// assert_eq!((ext.len(), ext.is_empty()), (2, false));
+    /// ```
     pub fn new() -> Self {
         Extensions::default()
     }
 
     /// Stores a value, returning the previous value of the same type.
+    ///
+    /// ```
+    /// use gateway::Extensions;
+    ///
+    /// let mut ext = Extensions::new();
+    /// assert_eq!(ext.insert(1_u8), None);
+    /// assert_eq!(ext.insert(2_u8), Some(1)); // same type: replaced
+    /// assert_eq!(ext.insert(3_u16), None); // another type: another slot
+    /// ```
     pub fn insert<T: Any + Send + Sync>(&mut self, value: T) -> Option<T> {
         self.map
             .insert(TypeId::of::<T>(), Box::new(value))
@@ -669,28 +1019,57 @@ impl Extensions {
     }
 
     /// The value of type `T`, if any.
+    ///
+    /// ```
+    /// use gateway::Extensions;
+    ///
+    /// let mut ext = Extensions::new();
+    /// ext.insert(String::from("admin"));
+    /// assert_eq!(ext.get::<String>().map(String::as_str), Some("admin"));
+    /// assert_eq!(ext.get::<u32>(), None);
+    /// ```
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
         self.map.get(&TypeId::of::<T>())?.downcast_ref()
     }
 
     /// Mutable access to the value of type `T`, if any.
+    ///
+    /// ```
+    /// use gateway::Extensions;
+    ///
+    /// struct Hits(u32);
+    ///
+    /// let mut ext = Extensions::new();
+    /// ext.insert(Hits(1));
+    /// ext.get_mut::<Hits>().unwrap().0 += 1;
+    /// assert_eq!(ext.get::<Hits>().unwrap().0, 2);
+    /// ```
     pub fn get_mut<T: Any + Send + Sync>(&mut self) -> Option<&mut T> {
         self.map.get_mut(&TypeId::of::<T>())?.downcast_mut()
     }
 
     /// Removes and returns the value of type `T`.
+    ///
+    /// ```
+    /// use gateway::Extensions;
+    ///
+    /// let mut ext = Extensions::new();
+    /// ext.insert(vec!["a", "b"]);
+    /// assert_eq!(ext.remove::<Vec<&str>>(), Some(vec!["a", "b"]));
+    /// assert_eq!(ext.remove::<Vec<&str>>(), None);
+    /// ```
     pub fn remove<T: Any + Send + Sync>(&mut self) -> Option<T> {
         self.map
             .remove(&TypeId::of::<T>())
             .and_then(|old| old.downcast().ok().map(|b| *b))
     }
 
-    /// How many values are stored.
+    /// How many values are stored (example at [`new`](Extensions::new)).
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
-    /// True when nothing is stored.
+    /// True when nothing is stored (example at [`new`](Extensions::new)).
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

@@ -39,6 +39,14 @@ pub struct Headers {
 
 impl Headers {
     /// No headers.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let headers = Headers::new();
+    /// assert!(headers.is_empty());
+    /// assert_eq!(headers.to_string(), "\r\n"); // just the blank line that ends a head
+    /// ```
     pub fn new() -> Self {
         Headers { list: Vec::new() }
     }
@@ -70,16 +78,36 @@ impl Headers {
     }
 
     /// Number of pairs, duplicates included.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let mut h = Headers::new();
+    /// assert_eq!((h.len(), h.is_empty()), (0, true));
+    /// h.append("Set-Cookie", "a=1")?;
+    /// h.append("Set-Cookie", "b=2")?;
+    /// assert_eq!((h.len(), h.is_empty()), (2, false));
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
-    /// True when there are no headers.
+    /// True when there are no headers (example at [`len`](Headers::len)).
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
     /// The value of the first header called `name` (any case).
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("Vary", "Accept"), ("vary", "Cookie")])?;
+    /// assert_eq!(h.get("VARY"), Some("Accept"));
+    /// assert_eq!(h.get("Content-Type"), None);
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn get(&self, name: &str) -> Option<&str> {
         self.list
             .iter()
@@ -88,11 +116,29 @@ impl Headers {
     }
 
     /// True when a header called `name` exists (an empty value counts).
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("X-Empty", "")])?;
+    /// assert!(h.contains("x-empty"));
+    /// assert!(!h.contains("X-Other"));
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
 
     /// Every value of headers called `name`, in order; empty when there are none.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("Set-Cookie", "a=1"), ("X", "y"), ("set-cookie", "b=2")])?;
+    /// assert_eq!(h.get_all("Set-Cookie"), ["a=1", "b=2"]);
+    /// assert!(h.get_all("Warning").is_empty());
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn get_all(&self, name: &str) -> Vec<&str> {
         self.list
             .iter()
@@ -126,6 +172,20 @@ impl Headers {
     }
 
     /// Appends one `name: value` pair, keeping any existing headers of that name.
+    ///
+    /// ```
+    /// use gateway::{HeaderError, Headers};
+    ///
+    /// let mut h = Headers::new();
+    /// h.append("Link", "</a.css>; rel=preload")?;
+    /// h.append("Link", "</b.js>; rel=preload")?;
+    /// assert_eq!(h.get_all("link").len(), 2);
+    /// // Latin-1 is the wire's character set: anything above U+00FF is refused.
+    /// let err = h.append("X-Price", "5\u{20ac}").unwrap_err();
+    /// assert!(matches!(err, HeaderError::NotLatin1 { character: '\u{20ac}', .. }));
+    /// assert_eq!(h.len(), 2); // nothing appended
+    /// # Ok::<(), HeaderError>(())
+    /// ```
     pub fn append(
         &mut self,
         name: impl Into<String>,
@@ -138,6 +198,16 @@ impl Headers {
     }
 
     /// Removes every header called `name`; returns how many were removed (0 is not an error).
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let mut h = Headers::from_pairs([("Via", "a"), ("Server", "x"), ("VIA", "b")])?;
+    /// assert_eq!(h.remove("via"), 2);
+    /// assert_eq!(h.remove("via"), 0);
+    /// assert_eq!(h.keys(), ["Server"]);
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn remove(&mut self, name: &str) -> usize {
         let before = self.list.len();
         self.list.retain(|(n, _)| !same_name(n, name));
@@ -209,26 +279,55 @@ impl Headers {
     }
 
     /// The header names in order, duplicates and original case kept.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("Content-Type", "text/plain"), ("x-a", "1"), ("X-A", "2")])?;
+    /// assert_eq!(h.keys(), ["Content-Type", "x-a", "X-A"]);
+    /// assert_eq!(h.values(), ["text/plain", "1", "2"]);
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn keys(&self) -> Vec<&str> {
         self.list.iter().map(|(n, _)| n.as_str()).collect()
     }
 
-    /// The header values in order.
+    /// The header values in order (example at [`keys`](Headers::keys)).
     pub fn values(&self) -> Vec<&str> {
         self.list.iter().map(|(_, v)| v.as_str()).collect()
     }
 
     /// A copy of the `(name, value)` pairs.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("A", "1"), ("B", "2")])?;
+    /// let pairs = vec![("A".to_owned(), "1".to_owned()), ("B".to_owned(), "2".to_owned())];
+    /// assert_eq!(h.items(), pairs);
+    /// assert_eq!(h.into_items(), pairs); // the same, without a copy
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn items(&self) -> Vec<(String, String)> {
         self.list.clone()
     }
 
     /// The `(name, value)` pairs, borrowed.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("A", "1"), ("B", "2")])?;
+    /// let lines: Vec<String> = h.iter().map(|(name, value)| format!("{name}={value}")).collect();
+    /// assert_eq!(lines, ["A=1", "B=2"]);
+    /// assert_eq!(h.iter().len(), 2);
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
         self.list.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
-    /// The pairs, by value.
+    /// The pairs, by value (example at [`items`](Headers::items)).
     pub fn into_items(self) -> Vec<(String, String)> {
         self.list
     }
@@ -248,6 +347,16 @@ impl Headers {
     }
 
     /// Appends the wire form to `out`.
+    ///
+    /// ```
+    /// use gateway::Headers;
+    ///
+    /// let h = Headers::from_pairs([("Content-Length", "2")])?;
+    /// let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
+    /// h.write_to(&mut out);
+    /// assert_eq!(out, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+    /// # Ok::<(), gateway::HeaderError>(())
+    /// ```
     pub fn write_to(&self, out: &mut Vec<u8>) {
         out.reserve(self.wire_len());
         for (name, value) in &self.list {
@@ -367,6 +476,20 @@ pub(crate) fn check_value(name: &str, value: &str) -> Result<(), HeaderError> {
 }
 
 /// A header name or value that cannot go on the wire.
+///
+/// ```
+/// use gateway::{HeaderError, Headers};
+///
+/// let mut h = Headers::new();
+/// let err = h.set("Title", "caf\u{e9} \u{2615}").unwrap_err(); // é is latin-1, ☕ is not
+/// assert_eq!(err, HeaderError::NotLatin1 { name: "Title".into(), character: '\u{2615}' });
+/// assert!(err.to_string().contains("U+2615"));
+/// assert!(matches!(
+///     h.set("X-Split", "a\nInjected: 1"),
+///     Err(HeaderError::ControlCharacterInValue { character: '\n', .. })
+/// ));
+/// assert!(matches!(h.set("Bad\0Name", "v"), Err(HeaderError::ControlCharacterInName { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HeaderError {

@@ -14,6 +14,14 @@
 use std::fmt;
 
 /// Decodes bytes as ISO-8859-1: each byte becomes the character with the same code point.
+///
+/// ```
+/// use gateway::latin1;
+///
+/// assert_eq!(latin1::decode(b"plain"), "plain");
+/// assert_eq!(latin1::decode(b"\xe9\xff"), "\u{e9}\u{ff}");
+/// assert_eq!(latin1::decode("é".as_bytes()).chars().count(), 2); // two UTF-8 bytes, two characters
+/// ```
 pub fn decode(bytes: &[u8]) -> String {
     if bytes.is_ascii() {
         // ASCII is valid UTF-8 with the same meaning.
@@ -23,6 +31,15 @@ pub fn decode(bytes: &[u8]) -> String {
 }
 
 /// Encodes a string as ISO-8859-1, failing on the first character above U+00FF.
+///
+/// ```
+/// use gateway::latin1;
+///
+/// assert_eq!(latin1::encode("caf\u{e9}")?, b"caf\xe9");
+/// let err = latin1::encode("5 \u{20ac}").unwrap_err();
+/// assert_eq!((err.character, err.index), ('\u{20ac}', 2));
+/// # Ok::<(), latin1::NotLatin1>(())
+/// ```
 pub fn encode(s: &str) -> Result<Vec<u8>, NotLatin1> {
     if s.is_ascii() {
         return Ok(s.as_bytes().to_vec());
@@ -45,6 +62,17 @@ pub fn encode(s: &str) -> Result<Vec<u8>, NotLatin1> {
 
 /// Appends the ISO-8859-1 encoding of `s` to `out`, failing (and appending nothing) on a
 /// character above U+00FF.
+///
+/// ```
+/// use gateway::latin1;
+///
+/// let mut out = b"path=".to_vec();
+/// latin1::encode_into("/\u{e9}", &mut out)?;
+/// assert_eq!(out, b"path=/\xe9");
+/// assert!(latin1::encode_into("/\u{3b1}", &mut out).is_err());
+/// assert_eq!(out, b"path=/\xe9"); // unchanged on error
+/// # Ok::<(), latin1::NotLatin1>(())
+/// ```
 pub fn encode_into(s: &str, out: &mut Vec<u8>) -> Result<(), NotLatin1> {
     if s.is_ascii() {
         out.extend_from_slice(s.as_bytes());
@@ -63,6 +91,14 @@ pub(crate) fn push_validated(s: &str, out: &mut Vec<u8>) {
 }
 
 /// True when every character of `s` is at most U+00FF, i.e. [`encode`] would succeed.
+///
+/// ```
+/// use gateway::latin1;
+///
+/// assert!(latin1::is_latin1("na\u{ef}ve"));
+/// assert!(!latin1::is_latin1("\u{3a9}"));
+/// assert!(latin1::is_latin1(""));
+/// ```
 pub fn is_latin1(s: &str) -> bool {
     s.is_ascii() || s.chars().all(|c| u32::from(c) <= 0xFF)
 }
@@ -71,6 +107,15 @@ pub fn is_latin1(s: &str) -> bool {
 ///
 /// This is how an app reads a non-ASCII `PATH_INFO`: the server decoded the request bytes as
 /// latin-1, the app wants the UTF-8 text the client meant.
+///
+/// ```
+/// use gateway::latin1::{self, Utf8Error};
+///
+/// assert_eq!(latin1::to_utf8("/caf\u{c3}\u{a9}")?, "/café");
+/// assert!(matches!(latin1::to_utf8("/\u{e9}"), Err(Utf8Error::InvalidUtf8 { valid_up_to: 1, .. })));
+/// assert!(matches!(latin1::to_utf8("\u{20ac}"), Err(Utf8Error::NotLatin1(_))));
+/// # Ok::<(), Utf8Error>(())
+/// ```
 pub fn to_utf8(s: &str) -> Result<String, Utf8Error> {
     let bytes = encode(s).map_err(Utf8Error::NotLatin1)?;
     String::from_utf8(bytes).map_err(|e| Utf8Error::InvalidUtf8 {
@@ -80,6 +125,14 @@ pub fn to_utf8(s: &str) -> Result<String, Utf8Error> {
 }
 
 /// A string holds a character that ISO-8859-1 cannot encode.
+///
+/// ```
+/// use gateway::latin1;
+///
+/// let err = latin1::encode("ab\u{100}c").unwrap_err();
+/// assert_eq!((err.value.as_str(), err.character, err.index), ("ab\u{100}c", '\u{100}', 2));
+/// assert!(err.to_string().contains("U+0100"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NotLatin1 {
@@ -109,6 +162,17 @@ impl fmt::Display for NotLatin1 {
 impl std::error::Error for NotLatin1 {}
 
 /// A "bytes in unicode" string could not be read back as UTF-8.
+///
+/// ```
+/// use gateway::latin1::{self, Utf8Error};
+///
+/// match latin1::to_utf8("caf\u{e9}") {
+///     Err(Utf8Error::InvalidUtf8 { value, valid_up_to }) => {
+///         assert_eq!((value.as_str(), valid_up_to), ("caf\u{e9}", 3)); // \xe9 starts no UTF-8
+///     }
+///     other => panic!("expected invalid UTF-8, got {other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Utf8Error {

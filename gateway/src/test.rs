@@ -54,33 +54,79 @@ pub struct EnvironBuilder {
 
 impl EnvironBuilder {
     /// A `GET /` request.
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let env = EnvironBuilder::new().build();
+    /// assert_eq!((env.get("REQUEST_METHOD"), env.get("PATH_INFO")), (Some("GET"), Some("/")));
+    /// assert_eq!(env.get("HTTP_HOST"), Some("127.0.0.1"));
+    /// assert!(env.file_wrapper());
+    /// ```
     pub fn new() -> Self {
         EnvironBuilder::default()
     }
 
     /// Sets any CGI variable (`REMOTE_ADDR`, `HTTPS`, ...), as a latin-1 string.
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let env = EnvironBuilder::new().var("REMOTE_ADDR", "10.0.0.7").var("HTTPS", "on").build();
+    /// assert_eq!(env.get("REMOTE_ADDR"), Some("10.0.0.7"));
+    /// assert_eq!((env.url_scheme(), env.get("SERVER_PORT")), ("https", Some("443")));
+    /// ```
     pub fn var(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.vars.push((key.into(), value.into()));
         self
     }
 
     /// `REQUEST_METHOD`.
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// assert_eq!(EnvironBuilder::new().method("DELETE").build().get("REQUEST_METHOD"), Some("DELETE"));
+    /// ```
     pub fn method(self, method: &str) -> Self {
         self.var("REQUEST_METHOD", method)
     }
 
     /// `PATH_INFO`, given as text: it is stored as the latin-1 string of its UTF-8 bytes, the
     /// way a server stores a decoded request path.
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let env = EnvironBuilder::new().path("/ä").build();
+    /// assert_eq!(env.get("PATH_INFO"), Some("/\u{c3}\u{a4}")); // the UTF-8 bytes, one character each
+    /// assert_eq!(env.get_utf8("PATH_INFO").unwrap().unwrap(), "/ä");
+    /// ```
     pub fn path(self, path: &str) -> Self {
         self.var("PATH_INFO", latin1::decode(path.as_bytes()))
     }
 
     /// `SCRIPT_NAME`, given as text (like [`path`](EnvironBuilder::path)).
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    /// use gateway::util::request_uri;
+    ///
+    /// let env = EnvironBuilder::new().script_name("/app").path("/users").build();
+    /// assert_eq!(request_uri(&env, false).unwrap(), "http://127.0.0.1/app/users");
+    /// ```
     pub fn script_name(self, script_name: &str) -> Self {
         self.var("SCRIPT_NAME", latin1::decode(script_name.as_bytes()))
     }
 
     /// `QUERY_STRING`, raw (as it appears after `?`).
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let env = EnvironBuilder::new().query("q=rust%20wsgi&page=2").build();
+    /// assert_eq!(env.get("QUERY_STRING"), Some("q=rust%20wsgi&page=2")); // not decoded
+    /// ```
     pub fn query(self, query: &str) -> Self {
         self.var("QUERY_STRING", query)
     }
@@ -88,6 +134,18 @@ impl EnvironBuilder {
     /// A request header: `Content-Type` and `Content-Length` become `CONTENT_TYPE` and
     /// `CONTENT_LENGTH`, others `HTTP_NAME` (dashes to underscores, upper case). A repeated
     /// header is joined with a comma, as a server does.
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let env = EnvironBuilder::new()
+    ///     .header("Accept-Language", "fr")
+    ///     .header("Accept-Language", "en")
+    ///     .header("Content-Type", "text/csv")
+    ///     .build();
+    /// assert_eq!(env.get("HTTP_ACCEPT_LANGUAGE"), Some("fr,en"));
+    /// assert_eq!(env.get("CONTENT_TYPE"), Some("text/csv"));
+    /// ```
     pub fn header(mut self, name: &str, value: &str) -> Self {
         let key = name.replace('-', "_").to_ascii_uppercase();
         let key = match key.as_str() {
@@ -105,30 +163,75 @@ impl EnvironBuilder {
     }
 
     /// The request body (`wsgi.input`); sets `CONTENT_LENGTH` unless a header gave one.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let mut env = EnvironBuilder::new().method("POST").body("a=1&b=2").build();
+    /// assert_eq!(env.get("CONTENT_LENGTH"), Some("7"));
+    /// let mut body = String::new();
+    /// env.input().read_to_string(&mut body)?;
+    /// assert_eq!(body, "a=1&b=2");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = Some(body.into());
         self
     }
 
     /// `wsgi.url_scheme` (`HTTPS=on` works too).
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let env = EnvironBuilder::new().scheme("https").build();
+    /// assert_eq!((env.url_scheme(), env.get("SERVER_PORT")), ("https", Some("443")));
+    /// ```
     pub fn scheme(mut self, scheme: &str) -> Self {
         self.scheme = Some(scheme.to_owned());
         self
     }
 
     /// `SERVER_NAME` and `SERVER_PORT`.
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    /// use gateway::util::application_uri;
+    ///
+    /// let env = EnvironBuilder::new().server("example.com", 8080).build();
+    /// assert_eq!(env.get("SERVER_PORT"), Some("8080"));
+    /// assert_eq!(application_uri(&env).unwrap(), "http://example.com/"); // HTTP_HOST defaults to it
+    /// ```
     pub fn server(self, name: &str, port: u16) -> Self {
         self.var("SERVER_NAME", name)
             .var("SERVER_PORT", port.to_string())
     }
 
     /// `SERVER_PROTOCOL`, e.g. `HTTP/1.1`.
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let env = EnvironBuilder::new().protocol("HTTP/1.1").build();
+    /// assert_eq!(env.get("SERVER_PROTOCOL"), Some("HTTP/1.1"));
+    /// assert_eq!(EnvironBuilder::new().build().get("SERVER_PROTOCOL"), Some("HTTP/1.0")); // default
+    /// ```
     pub fn protocol(self, protocol: &str) -> Self {
         self.var("SERVER_PROTOCOL", protocol)
     }
 
     /// The environ: the variables given, then the testing defaults for the rest, with
     /// `wsgi.file_wrapper` support on.
+    ///
+    /// ```
+    /// use gateway::test::EnvironBuilder;
+    ///
+    /// let env = EnvironBuilder::new().var("SERVER_PORT", "8000").build();
+    /// assert_eq!(env.get("SERVER_PORT"), Some("8000")); // given: kept
+    /// assert_eq!(env.get("SERVER_NAME"), Some("127.0.0.1")); // missing: a default
+    /// assert!(env.file_wrapper());
+    /// ```
     pub fn build(self) -> Environ {
         let mut environ = Environ::new();
         environ.extend(self.vars);
@@ -148,6 +251,22 @@ impl EnvironBuilder {
 }
 
 /// What [`run_app`] saw the app send.
+///
+/// ```
+/// use gateway::{app_fn, Body};
+/// use gateway::handlers::Outcome;
+/// use gateway::test::{run_app, EnvironBuilder};
+///
+/// let app = app_fn(|_env, sr| {
+///     sr.start("404 Not Found", [("Content-Type", "text/plain")])?;
+///     Ok(Body::from("no such page"))
+/// });
+/// let response = run_app(&app, EnvironBuilder::new().build());
+/// assert_eq!((response.status.as_str(), response.status_code), ("404 Not Found", 404));
+/// assert_eq!(response.headers.get("content-length"), Some("12"));
+/// assert_eq!((response.body.as_slice(), response.errors.as_str()), (&b"no such page"[..], ""));
+/// assert_eq!(response.outcome, Outcome::Complete);
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TestResponse {
@@ -167,11 +286,35 @@ pub struct TestResponse {
 
 impl TestResponse {
     /// The first value of a response header.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Body};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// let app = app_fn(|_env, sr| {
+    ///     sr.start("200 OK", [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])?;
+    ///     Ok(Body::empty())
+    /// });
+    /// let response = run_app(&app, EnvironBuilder::new().build());
+    /// assert_eq!(response.header("set-cookie"), Some("a=1"));
+    /// assert_eq!(response.headers.get_all("set-cookie"), ["a=1", "b=2"]);
+    /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)
     }
 
     /// The body as UTF-8 text (invalid sequences replaced).
+    ///
+    /// ```
+    /// use gateway::{app_fn, Body};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// let app = app_fn(|_env, sr| {
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::from(&b"caf\xc3\xa9 \xff"[..]))
+    /// });
+    /// assert_eq!(run_app(&app, EnvironBuilder::new().build()).text(), "café \u{fffd}");
+    /// ```
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }

@@ -3,6 +3,18 @@
 //!
 //! These behave as CPython's `wsgiref.util` does, quirks included (see each function). A
 //! string that cannot be latin-1 encoded is an error, never a panic or a wrong URI.
+//!
+//! ```
+//! use gateway::util::{request_uri, setup_testing_defaults, shift_path_info};
+//! use gateway::Environ;
+//!
+//! let mut env: Environ = [("PATH_INFO", "/blog/2024/")].into_iter().collect();
+//! setup_testing_defaults(&mut env);
+//! assert_eq!(request_uri(&env, false)?, "http://127.0.0.1/blog/2024/");
+//! assert_eq!(shift_path_info(&mut env)?.as_deref(), Some("blog"));
+//! assert_eq!((env.get("SCRIPT_NAME"), env.get("PATH_INFO")), (Some("/blog"), Some("/2024/")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 
@@ -123,6 +135,20 @@ pub fn application_uri(environ: &Environ) -> Result<String, UriError> {
 /// env.insert("QUERY_STRING", "say=ni");
 /// assert_eq!(request_uri(&env, true).unwrap(), "http://127.0.0.1/spammity/spam;cookie=1234,5678?say=ni");
 /// assert_eq!(request_uri(&env, false).unwrap(), "http://127.0.0.1/spammity/spam;cookie=1234,5678");
+/// ```
+///
+/// A PATH_INFO that is not a "bytes in unicode" string cannot be quoted:
+///
+/// ```
+/// use gateway::{util::{request_uri, UriError}, Environ};
+///
+/// let mut env: Environ = [("HTTP_HOST", "example.com"), ("SCRIPT_NAME", "/app")].into_iter().collect();
+/// env.insert("PATH_INFO", "/\u{263a}"); // above U+00FF: no byte stands for it
+/// let err = request_uri(&env, true).unwrap_err();
+/// assert!(matches!(err, UriError::NotLatin1 { key: "PATH_INFO", .. }));
+/// env.insert_bytes("PATH_INFO", "/\u{263a}".as_bytes()); // what a server stores
+/// assert_eq!(request_uri(&env, true)?, "http://example.com/app/%E2%98%BA");
+/// # Ok::<(), UriError>(())
 /// ```
 pub fn request_uri(environ: &Environ, include_query: bool) -> Result<String, UriError> {
     let mut url = application_uri(environ)?;
@@ -314,6 +340,23 @@ pub fn is_hop_by_hop(header_name: &str) -> bool {
 }
 
 /// A URI could not be rebuilt from the environ.
+///
+/// ```
+/// use gateway::util::{application_uri, UriError};
+/// use gateway::Environ;
+///
+/// let mut env = Environ::new(); // no HTTP_HOST, no SERVER_NAME
+/// assert_eq!(application_uri(&env), Err(UriError::MissingKey { key: "SERVER_NAME" }));
+///
+/// env.insert("HTTP_HOST", "example.com");
+/// env.insert("SCRIPT_NAME", "/\u{5e9}"); // Hebrew shin: not latin-1
+/// match application_uri(&env) {
+///     Err(UriError::NotLatin1 { key, source }) => {
+///         assert_eq!((key, source.character), ("SCRIPT_NAME", '\u{5e9}'));
+///     }
+///     other => panic!("expected NotLatin1, got {other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UriError {
@@ -354,6 +397,16 @@ impl std::error::Error for UriError {
 }
 
 /// [`shift_path_info`] was given a PATH_INFO it cannot split.
+///
+/// ```
+/// use gateway::util::{shift_path_info, ShiftPathError};
+/// use gateway::Environ;
+///
+/// let mut env: Environ = [("SCRIPT_NAME", "/app"), ("PATH_INFO", "relative")].into_iter().collect();
+/// let err = shift_path_info(&mut env).unwrap_err();
+/// assert_eq!(err, ShiftPathError::NoSlash { path_info: "relative".into() });
+/// assert_eq!(env.get("SCRIPT_NAME"), Some("/app")); // nothing changed
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ShiftPathError {

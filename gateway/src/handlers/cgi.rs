@@ -46,6 +46,16 @@ fn os_bytes(value: &OsString) -> Vec<u8> {
 /// Variables are read as raw bytes, so nothing is lost: request variables (see
 /// [`read_environ_from`]) become latin-1 "bytes in unicode"; the others are decoded as UTF-8,
 /// or byte-for-byte when they are not valid UTF-8.
+///
+/// ```
+/// use gateway::handlers::read_environ;
+///
+/// let environ = read_environ();
+/// assert_eq!(environ.len(), std::env::vars_os().count()); // every variable, none lost
+/// if let Ok(path) = std::env::var("PATH") {
+///     assert_eq!(environ.get("PATH"), Some(path.as_str())); // not a request variable: UTF-8 kept
+/// }
+/// ```
 pub fn read_environ() -> Environ {
     read_environ_from(std::env::vars_os())
 }
@@ -125,6 +135,15 @@ pub struct CgiHandler {
 
 impl CgiHandler {
     /// A handler for this process's CGI request.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, CgiHandler};
+    ///
+    /// let handler = CgiHandler::new(); // reads nothing from stdin until the app does
+    /// assert!(handler.wsgi_run_once() && handler.wsgi_multiprocess());
+    /// assert!(!handler.wsgi_multithread());
+    /// assert!(!handler.origin_server()); // a `Status:` header, as CGI wants
+    /// ```
     pub fn new() -> Self {
         CgiHandler::from_environ(read_environ())
     }
@@ -164,12 +183,36 @@ delegate_base_handler!(impl<> for CgiHandler, inner);
 
 /// [`CgiHandler`] for IIS without `allowPathInfo`: applies [`iis_path_info_fix`] first
 /// (`wsgiref.handlers.IISCGIHandler`).
+///
+/// ```no_run
+/// use gateway::handlers::{BaseHandler, IisCgiHandler};
+/// use gateway::{app_fn, Body};
+///
+/// let app = app_fn(|env, sr| {
+///     // IIS sent PATH_INFO=/app.py/foo with SCRIPT_NAME=/app.py; the app sees /foo.
+///     let path = env.get("PATH_INFO").unwrap_or("").to_owned();
+///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+///     Ok(Body::from(path))
+/// });
+/// IisCgiHandler::new().run(&app);
+/// ```
 pub struct IisCgiHandler {
     inner: CgiHandler,
 }
 
 impl IisCgiHandler {
     /// A handler for this process's CGI request, with IIS's PATH_INFO repaired.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, IisCgiHandler};
+    ///
+    /// let mut handler = IisCgiHandler::new();
+    /// let environ = handler.setup_environ(); // the process environment, repaired
+    /// assert!(environ.run_once() && !environ.multithread());
+    /// if std::env::var_os("PATH_INFO").is_none() && std::env::var_os("SCRIPT_NAME").is_none() {
+    ///     assert_eq!(environ.get("PATH_INFO"), Some("")); // created empty, as IIS expects
+    /// }
+    /// ```
     pub fn new() -> Self {
         let mut environ = read_environ();
         iis_path_info_fix(&mut environ);

@@ -11,6 +11,17 @@ use std::sync::Once;
 use crate::AppError;
 
 /// An app's failure, as the handler logs it: Python's exception with its traceback.
+///
+/// ```
+/// use gateway::handlers::Failure;
+/// use gateway::AppError;
+///
+/// let failure = Failure::from(AppError::from("no database"));
+/// assert!(matches!(failure, Failure::Error(_)));
+/// assert_eq!(failure.to_string(), "no database");
+/// let panic = Failure::Panic { message: "index out of bounds".into(), location: None, backtrace: None };
+/// assert_eq!(panic.to_string(), "panic: index out of bounds");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Failure {
@@ -30,6 +41,17 @@ pub enum Failure {
 impl Failure {
     /// True when the failure is the client going away (broken pipe, reset, aborted): such a
     /// request ends quietly.
+    ///
+    /// ```
+    /// use std::io;
+    /// use gateway::handlers::Failure;
+    /// use gateway::AppError;
+    ///
+    /// let gone = Failure::from(AppError::from(io::Error::from(io::ErrorKind::BrokenPipe)));
+    /// assert!(gone.is_disconnect());
+    /// let full = Failure::from(AppError::from(io::Error::from(io::ErrorKind::StorageFull)));
+    /// assert!(!full.is_disconnect());
+    /// ```
     pub fn is_disconnect(&self) -> bool {
         match self {
             Failure::Error(e) => is_disconnect(e.as_ref()),
@@ -39,6 +61,27 @@ impl Failure {
 
     /// Writes the failure the way `log_exception` does: a traceback-like report, with at most
     /// `limit` backtrace frames (or cause lines); `Some(0)` writes only the final message line.
+    ///
+    /// ```
+    /// use gateway::handlers::Failure;
+    ///
+    /// let failure = Failure::Panic {
+    ///     message: "attempt to divide by zero".into(),
+    ///     location: Some("src/app.rs:10:5".into()),
+    ///     backtrace: Some("0: app::handler\n1: gateway::handlers::run\n".into()),
+    /// };
+    /// let mut report = Vec::new();
+    /// failure.write_report(&mut report, Some(1))?;
+    /// assert_eq!(
+    ///     String::from_utf8(report).unwrap(),
+    ///     "Traceback (most recent call last):\n  panicked at src/app.rs:10:5\n  0: app::handler\n\
+    ///      Panic: attempt to divide by zero\n"
+    /// );
+    /// let mut short = Vec::new();
+    /// failure.write_report(&mut short, Some(0))?;
+    /// assert_eq!(short, b"Panic: attempt to divide by zero\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn write_report(&self, out: &mut dyn io::Write, limit: Option<usize>) -> io::Result<()> {
         match self {
             Failure::Error(error) => {

@@ -49,6 +49,17 @@ pub struct SimpleHandler<W: Write> {
 impl<W: Write> SimpleHandler<W> {
     /// A handler reading the body from `stdin`, writing the response to `stdout` and errors to
     /// `stderr`, with `environ` as the base CGI variables. Multithread true, multiprocess false.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{ErrorStream, Input};
+    ///
+    /// let base = [("SERVER_PROTOCOL", "HTTP/1.0"), ("PATH_INFO", "/docs")];
+    /// let mut handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), base);
+    /// let environ = handler.setup_environ();
+    /// assert_eq!(environ.get("PATH_INFO"), Some("/docs"));
+    /// assert!(environ.multithread() && !environ.multiprocess());
+    /// ```
     pub fn new<I, K, V>(stdin: Input, stdout: W, stderr: ErrorStream, environ: I) -> Self
     where
         I: IntoIterator<Item = (K, V)>,
@@ -75,6 +86,16 @@ impl<W: Write> SimpleHandler<W> {
     }
 
     /// Sets `wsgi.multithread` and `wsgi.multiprocess` (the reference's constructor arguments).
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{ErrorStream, Input};
+    ///
+    /// let mut handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")])
+    ///     .with_flags(false, true);
+    /// let environ = handler.setup_environ();
+    /// assert_eq!((environ.multithread(), environ.multiprocess()), (false, true));
+    /// ```
     pub fn with_flags(mut self, multithread: bool, multiprocess: bool) -> Self {
         self.multithread = multithread;
         self.multiprocess = multiprocess;
@@ -82,6 +103,15 @@ impl<W: Write> SimpleHandler<W> {
     }
 
     /// Sets `wsgi.run_once`.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{ErrorStream, Input};
+    ///
+    /// let mut handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")])
+    ///     .with_run_once(true);
+    /// assert!(handler.setup_environ().run_once());
+    /// ```
     pub fn with_run_once(mut self, run_once: bool) -> Self {
         self.run_once = run_once;
         self
@@ -108,6 +138,24 @@ impl<W: Write> SimpleHandler<W> {
     }
 
     /// Sets the HTTP version written in the status line (default `"1.0"`): `"1.0"` or `"1.1"`.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{ErrorStream, Input};
+    /// # use gateway::{app_fn, Body};
+    /// # let app = app_fn(|_env, sr| {
+    /// #     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    /// #     Ok(Body::from("hi"))
+    /// # });
+    ///
+    /// let handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// let mut handler = handler.with_http_version("1.1")?;
+    /// handler.run(&app);
+    /// assert!(handler.into_stdout().starts_with(b"HTTP/1.1 200 OK\r\n"));
+    /// let handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// assert_eq!(handler.with_http_version("2").unwrap_err().version, "2");
+    /// # Ok::<(), gateway::handlers::InvalidHttpVersion>(())
+    /// ```
     pub fn with_http_version(
         mut self,
         version: impl Into<String>,
@@ -121,27 +169,105 @@ impl<W: Write> SimpleHandler<W> {
     }
 
     /// Sets `traceback_limit`.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{app_fn, AppError, Body, ErrorStream, Input, SharedBuffer};
+    ///
+    /// let failing = app_fn(|_env, _sr| -> Result<Body, AppError> { Err("no database".into()) });
+    /// let log = SharedBuffer::new();
+    /// let stderr = ErrorStream::new(log.clone());
+    /// let mut handler = SimpleHandler::new(Input::empty(), Vec::new(), stderr, [("A", "b")])
+    ///     .with_traceback_limit(Some(0));
+    /// handler.run(&failing);
+    /// assert_eq!(log.to_string_lossy(), "Error: no database\n"); // no traceback lines
+    /// ```
     pub fn with_traceback_limit(mut self, limit: Option<usize>) -> Self {
         self.traceback_limit = limit;
         self
     }
 
     /// Gives a fresh request body for the next [`run`](BaseHandler::run).
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{app_fn, Body, ErrorStream, Input};
+    ///
+    /// let echo = app_fn(|env, sr| {
+    ///     let mut body = Vec::new();
+    ///     env.input().read_to_end(&mut body)?;
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::from(body))
+    /// });
+    /// let stdin = Input::from_bytes("one");
+    /// let mut handler = SimpleHandler::new(stdin, Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// handler.run(&echo);
+    /// assert!(handler.stdout().ends_with(b"\r\n\r\none"));
+    /// handler.set_stdin(Input::from_bytes("two"));
+    /// handler.run(&echo);
+    /// assert!(handler.stdout().ends_with(b"\r\n\r\ntwo"));
+    /// ```
     pub fn set_stdin(&mut self, stdin: Input) {
         self.stdin = Some(stdin);
     }
 
     /// The output stream.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{ErrorStream, Input};
+    /// # use gateway::{app_fn, Body};
+    /// # let app = app_fn(|_env, sr| {
+    /// #     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    /// #     Ok(Body::from("hi"))
+    /// # });
+    ///
+    /// let mut handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// handler.run(&app);
+    /// assert!(handler.stdout().ends_with(b"Content-Length: 2\r\n\r\nhi"));
+    /// ```
     pub fn stdout(&self) -> &W {
         &self.stdout
     }
 
     /// The output stream, mutable.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{ErrorStream, Input};
+    /// # use gateway::{app_fn, Body};
+    /// # let app = app_fn(|_env, sr| {
+    /// #     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    /// #     Ok(Body::from("hi"))
+    /// # });
+    ///
+    /// let mut handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// handler.run(&app);
+    /// let first = std::mem::take(handler.stdout_mut()); // one response out, the handler kept
+    /// assert!(first.ends_with(b"\r\n\r\nhi"));
+    /// assert!(handler.stdout().is_empty());
+    /// ```
     pub fn stdout_mut(&mut self) -> &mut W {
         &mut self.stdout
     }
 
     /// Consumes the handler, returning the output stream.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseHandler, SimpleHandler};
+    /// use gateway::{ErrorStream, Input};
+    /// # use gateway::{app_fn, Body};
+    /// # let app = app_fn(|_env, sr| {
+    /// #     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    /// #     Ok(Body::from("hi"))
+    /// # });
+    ///
+    /// let mut handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// handler.run(&app);
+    /// let out: Vec<u8> = handler.into_stdout();
+    /// assert!(out.ends_with(b"\r\n\r\nhi"));
+    /// ```
     pub fn into_stdout(self) -> W {
         self.stdout
     }
@@ -228,6 +354,18 @@ pub struct BaseCgiHandler<W: Write> {
 impl<W: Write> BaseCgiHandler<W> {
     /// A CGI-style handler over the given streams and base environ (multithread true,
     /// multiprocess false, as in the reference).
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseCgiHandler, BaseHandler};
+    /// use gateway::{ErrorStream, Input};
+    ///
+    /// let base = [("PATH_INFO", "/x")];
+    /// let mut handler = BaseCgiHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), base);
+    /// assert!(!handler.origin_server()); // a `Status:` header, not a status line
+    /// let environ = handler.setup_environ();
+    /// assert_eq!(environ.get("PATH_INFO"), Some("/x"));
+    /// assert!(environ.multithread() && !environ.multiprocess());
+    /// ```
     pub fn new<I, K, V>(stdin: Input, stdout: W, stderr: ErrorStream, environ: I) -> Self
     where
         I: IntoIterator<Item = (K, V)>,
@@ -240,29 +378,84 @@ impl<W: Write> BaseCgiHandler<W> {
     }
 
     /// Sets `wsgi.multithread` and `wsgi.multiprocess`.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseCgiHandler, BaseHandler};
+    /// use gateway::{ErrorStream, Input};
+    ///
+    /// let handler = BaseCgiHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")])
+    ///     .with_flags(false, true);
+    /// assert_eq!((handler.wsgi_multithread(), handler.wsgi_multiprocess()), (false, true));
+    /// ```
     pub fn with_flags(mut self, multithread: bool, multiprocess: bool) -> Self {
         self.inner = self.inner.with_flags(multithread, multiprocess);
         self
     }
 
     /// Sets `wsgi.run_once`.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseCgiHandler, BaseHandler};
+    /// use gateway::{ErrorStream, Input};
+    ///
+    /// let handler = BaseCgiHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")])
+    ///     .with_run_once(true);
+    /// assert!(handler.wsgi_run_once());
+    /// ```
     pub fn with_run_once(mut self, run_once: bool) -> Self {
         self.inner = self.inner.with_run_once(run_once);
         self
     }
 
     /// Sets `traceback_limit`.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseCgiHandler, BaseHandler};
+    /// use gateway::{ErrorStream, Input};
+    ///
+    /// let handler = BaseCgiHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")])
+    ///     .with_traceback_limit(Some(5));
+    /// assert_eq!(handler.traceback_limit(), Some(5));
+    /// ```
     pub fn with_traceback_limit(mut self, limit: Option<usize>) -> Self {
         self.inner = self.inner.with_traceback_limit(limit);
         self
     }
 
     /// The output stream.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseCgiHandler, BaseHandler};
+    /// use gateway::{ErrorStream, Input};
+    /// # use gateway::{app_fn, Body};
+    /// # let app = app_fn(|_env, sr| {
+    /// #     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    /// #     Ok(Body::from("hi"))
+    /// # });
+    ///
+    /// let mut handler = BaseCgiHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// handler.run(&app);
+    /// assert!(handler.stdout().starts_with(b"Status: 200 OK\r\n"));
+    /// ```
     pub fn stdout(&self) -> &W {
         self.inner.stdout()
     }
 
     /// Consumes the handler, returning the output stream.
+    ///
+    /// ```
+    /// use gateway::handlers::{BaseCgiHandler, BaseHandler};
+    /// use gateway::{ErrorStream, Input};
+    /// # use gateway::{app_fn, Body};
+    /// # let app = app_fn(|_env, sr| {
+    /// #     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    /// #     Ok(Body::from("hi"))
+    /// # });
+    ///
+    /// let mut handler = BaseCgiHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+    /// handler.run(&app);
+    /// assert!(handler.into_stdout().ends_with(b"\r\n\r\nhi"));
+    /// ```
     pub fn into_stdout(self) -> W {
         self.inner.into_stdout()
     }
@@ -331,6 +524,16 @@ pub(crate) use delegate_base_handler;
 delegate_base_handler!(impl<W: Write> for BaseCgiHandler<W>, inner);
 
 /// [`SimpleHandler::with_http_version`] was given something other than `"1.0"` or `"1.1"`.
+///
+/// ```
+/// use gateway::handlers::{InvalidHttpVersion, SimpleHandler};
+/// use gateway::{ErrorStream, Input};
+///
+/// let handler = SimpleHandler::new(Input::empty(), Vec::new(), ErrorStream::sink(), [("A", "b")]);
+/// let err: InvalidHttpVersion = handler.with_http_version("HTTP/2").unwrap_err();
+/// assert_eq!(err.version, "HTTP/2");
+/// assert!(err.to_string().contains("use \"1.0\" or \"1.1\""));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InvalidHttpVersion {

@@ -59,10 +59,52 @@ use crate::{App, AppError, Body, Environ, ErrorStream, StartResponse};
 pub use demo::demo_app;
 
 /// The `Server` header and `SERVER_SOFTWARE` of responses.
+///
+/// ```
+/// use gateway::simple_server::{demo_app, ServerBuilder, SERVER_SOFTWARE};
+///
+/// assert!(SERVER_SOFTWARE.starts_with("gateway/"));
+/// let server = ServerBuilder::new().threads(1).bind("127.0.0.1", 0, demo_app)?;
+/// assert!(server.base_environ().contains(&("SERVER_SOFTWARE", SERVER_SOFTWARE)));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub const SERVER_SOFTWARE: &str = concat!("gateway/", env!("CARGO_PKG_VERSION"));
 
 /// The limits that protect the server from bad or slow clients. Each has a documented
 /// default; timeouts are durations so tests can use milliseconds.
+///
+/// ```
+/// # use std::io::{Read, Write};
+/// # use gateway::simple_server::WsgiServer;
+/// # /// Runs `server` until `request` got its whole response (the server closes after it).
+/// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+/// #     std::thread::scope(|scope| {
+/// #         let serving = scope.spawn(|| server.serve_forever());
+/// #         let response = (|| {
+/// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+/// #             stream.write_all(request.as_bytes())?;
+/// #             let mut response = String::new();
+/// #             stream.read_to_string(&mut response)?;
+/// #             Ok(response)
+/// #         })();
+/// #         server.shutdown();
+/// #         serving.join().unwrap()?;
+/// #         response
+/// #     })
+/// # }
+/// use std::time::Duration;
+/// use gateway::simple_server::{demo_app, Limits, ServerBuilder};
+///
+/// let mut limits = Limits::default();
+/// assert_eq!((limits.max_request_line, limits.max_headers), (8 * 1024, 100));
+/// assert_eq!(limits.keep_alive_timeout, Duration::from_secs(5));
+/// limits.max_request_line = 64;
+/// let server = ServerBuilder::new().threads(1).access_log(false).limits(limits);
+/// let server = server.bind("127.0.0.1", 0, demo_app)?;
+/// let long_line = format!("GET /{} HTTP/1.0\r\n\r\n", "a".repeat(100));
+/// assert!(exchange(&server, &long_line)?.starts_with("HTTP/1.1 414 "));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Limits {
@@ -157,6 +199,36 @@ impl Default for ServerBuilder {
 
 impl ServerBuilder {
     /// The defaults: 4 workers per core (at least 4), [`Limits::default`], access log on.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    /// use gateway::{ErrorStream, SharedBuffer};
+    ///
+    /// let log = SharedBuffer::new(); // instead of the process's stderr
+    /// let builder = ServerBuilder::new().stderr(ErrorStream::new(log.clone()));
+    /// let server = builder.bind("127.0.0.1", 0, demo_app)?;
+    /// exchange(&server, "GET /status HTTP/1.0\r\n\r\n")?;
+    /// assert!(log.to_string_lossy().contains("] \"GET /status HTTP/1.0\" 200 "));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         ServerBuilder {
@@ -173,12 +245,68 @@ impl ServerBuilder {
     }
 
     /// Worker threads in the pool (default: 4 per core, at least 4).
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).access_log(false).bind("127.0.0.1", 0, demo_app)?;
+    /// assert!(exchange(&server, "GET / HTTP/1.0\r\n\r\n")?.starts_with("HTTP/1.0 200 OK\r\n"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
     }
 
     /// The limits (see [`Limits`]).
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{demo_app, Limits, ServerBuilder};
+    ///
+    /// let mut limits = Limits::default();
+    /// limits.max_headers = 2;
+    /// let server = ServerBuilder::new().threads(1).access_log(false).limits(limits);
+    /// let server = server.bind("127.0.0.1", 0, demo_app)?;
+    /// let request = "GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+    /// assert!(exchange(&server, request)?.starts_with("HTTP/1.1 431 "));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
@@ -186,18 +314,123 @@ impl ServerBuilder {
 
     /// How long [`serve_forever`](WsgiServer::serve_forever) waits for in-flight requests
     /// after [`shutdown`](WsgiServer::shutdown) (default 10 s).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::sync::{mpsc, Mutex};
+    /// use std::time::Duration;
+    /// use gateway::simple_server::ServerBuilder;
+    /// use gateway::{app_fn, Body};
+    ///
+    /// let (started_tx, started) = mpsc::channel();
+    /// let (release, release_rx) = mpsc::channel::<()>();
+    /// let (started_tx, release_rx) = (Mutex::new(started_tx), Mutex::new(release_rx));
+    /// let slow = app_fn(move |_env, sr| {
+    ///     started_tx.lock().unwrap().send(()).unwrap();
+    ///     release_rx.lock().unwrap().recv().unwrap(); // blocks until released
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::from("late"))
+    /// });
+    /// let server = ServerBuilder::new().threads(1).access_log(false)
+    ///     .shutdown_timeout(Duration::from_millis(50))
+    ///     .bind("127.0.0.1", 0, slow)?;
+    /// std::thread::scope(|scope| {
+    ///     let serving = scope.spawn(|| server.serve_forever());
+    ///     let mut client = std::net::TcpStream::connect(server.server_address())?;
+    ///     client.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    ///     started.recv().unwrap(); // the request is in flight
+    ///     server.shutdown();
+    ///     serving.join().unwrap()?; // returned after 50 ms, the app still running
+    ///     release.send(()).unwrap();
+    ///     let mut response = String::new();
+    ///     client.read_to_string(&mut response)?;
+    ///     assert!(response.ends_with("\r\n\r\nlate")); // the request still finished
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
     }
 
     /// Writes one common-log line per request to the error stream (default on).
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    /// use gateway::{ErrorStream, SharedBuffer};
+    ///
+    /// let log = SharedBuffer::new();
+    /// let server = ServerBuilder::new().threads(1).stderr(ErrorStream::new(log.clone()))
+    ///     .access_log(false)
+    ///     .bind("127.0.0.1", 0, demo_app)?;
+    /// assert!(exchange(&server, "GET / HTTP/1.0\r\n\r\n")?.starts_with("HTTP/1.0 200 OK"));
+    /// assert_eq!(log.to_string_lossy(), ""); // no access line
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn access_log(mut self, on: bool) -> Self {
         self.access_log = on;
         self
     }
 
     /// Sends file bodies with sendfile(2) (default on); off, they are read and written.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use std::fs::File;
+    /// use gateway::simple_server::ServerBuilder;
+    /// use gateway::util::FileWrapper;
+    /// use gateway::{app_fn, Body};
+    ///
+    /// let path = std::env::temp_dir().join(format!("gateway-doc-sendfile-{}.txt", std::process::id()));
+    /// std::fs::write(&path, "file contents")?;
+    /// let file_path = path.clone();
+    /// let app = app_fn(move |_env, sr| {
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::file(FileWrapper::new(File::open(&file_path)?, 0)))
+    /// });
+    /// let server = ServerBuilder::new().threads(1).access_log(false)
+    ///     .sendfile(false)
+    ///     .bind("127.0.0.1", 0, app)?;
+    /// assert!(exchange(&server, "GET / HTTP/1.0\r\n\r\n")?.ends_with("\r\n\r\nfile contents"));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn sendfile(mut self, on: bool) -> Self {
         self.sendfile = on;
         self
@@ -206,12 +439,72 @@ impl ServerBuilder {
     /// Keeps request headers whose names contain `_` (default off: they are dropped, since
     /// `X_Forwarded_For` would otherwise land on the same `HTTP_X_FORWARDED_FOR` as a proxy's
     /// `X-Forwarded-For`).
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let request = "GET / HTTP/1.0\r\nX_Token: abc\r\n\r\n";
+    /// let strict = ServerBuilder::new().threads(1).access_log(false).bind("127.0.0.1", 0, demo_app)?;
+    /// assert!(!exchange(&strict, request)?.contains("HTTP_X_TOKEN"));
+    /// let lenient = ServerBuilder::new().threads(1).access_log(false)
+    ///     .keep_underscore_headers(true)
+    ///     .bind("127.0.0.1", 0, demo_app)?;
+    /// assert!(exchange(&lenient, request)?.contains("HTTP_X_TOKEN = 'abc'"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn keep_underscore_headers(mut self, keep: bool) -> Self {
         self.keep_underscore_headers = keep;
         self
     }
 
     /// The `Server` header and `SERVER_SOFTWARE` (default [`SERVER_SOFTWARE`]).
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).access_log(false)
+    ///     .server_software("shop/2.1")
+    ///     .bind("127.0.0.1", 0, demo_app)?;
+    /// assert!(server.base_environ().contains(&("SERVER_SOFTWARE", "shop/2.1")));
+    /// assert!(exchange(&server, "GET / HTTP/1.0\r\n\r\n")?.contains("\r\nServer: shop/2.1\r\n"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn server_software(mut self, software: impl Into<String>) -> Self {
         self.server_software = software.into();
         self
@@ -219,6 +512,42 @@ impl ServerBuilder {
 
     /// Where tracebacks, the access log and server messages go (and `wsgi.errors`); default
     /// the process's stderr.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::ServerBuilder;
+    /// use gateway::{app_fn, Body, ErrorStream, SharedBuffer};
+    ///
+    /// let app = app_fn(|env, sr| {
+    ///     writeln!(env.errors(), "cache miss")?; // wsgi.errors
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::from("ok"))
+    /// });
+    /// let log = SharedBuffer::new();
+    /// let server = ServerBuilder::new().threads(1).access_log(false)
+    ///     .stderr(ErrorStream::new(log.clone()))
+    ///     .bind("127.0.0.1", 0, app)?;
+    /// exchange(&server, "GET / HTTP/1.0\r\n\r\n")?;
+    /// assert_eq!(log.to_string_lossy(), "cache miss\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stderr(mut self, stderr: ErrorStream) -> Self {
         self.stderr = Some(stderr);
         self
@@ -226,12 +555,62 @@ impl ServerBuilder {
 
     /// The per-request hooks (`WSGIRequestHandler`'s override points); default
     /// [`DefaultRequestHandler`].
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{demo_app, Request, ServerBuilder, WsgiRequestHandler};
+    /// use gateway::Environ;
+    ///
+    /// /// Answers as `www.example.com`, whatever the client asked for.
+    /// struct Canonical;
+    ///
+    /// impl WsgiRequestHandler for Canonical {
+    ///     fn get_environ(&self, _request: &Request<'_>, mut environ: Environ) -> Environ {
+    ///         environ.insert("HTTP_HOST", "www.example.com");
+    ///         environ
+    ///     }
+    /// }
+    ///
+    /// let server = ServerBuilder::new().threads(1).access_log(false)
+    ///     .request_handler(Canonical)
+    ///     .bind("127.0.0.1", 0, demo_app)?;
+    /// let response = exchange(&server, "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n")?;
+    /// assert!(response.contains("HTTP_HOST = 'www.example.com'"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn request_handler(mut self, handler: impl WsgiRequestHandler) -> Self {
         self.request_handler = Hooks(Arc::new(handler));
         self
     }
 
     /// Binds `host:port` (port 0: an ephemeral port) and builds the server.
+    ///
+    /// ```
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).bind("localhost", 0, demo_app)?;
+    /// let address = server.server_address();
+    /// assert!(address.ip().is_loopback());
+    /// assert_ne!(address.port(), 0); // the port the system picked
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn bind(self, host: &str, port: u16, app: impl App + 'static) -> io::Result<WsgiServer> {
         let addr = (host, port).to_socket_addrs()?.next().ok_or_else(|| {
             io::Error::new(
@@ -243,6 +622,17 @@ impl ServerBuilder {
     }
 
     /// Builds the server on an already bound listener.
+    ///
+    /// ```
+    /// use std::net::TcpListener;
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?; // e.g. inherited from a supervisor
+    /// let address = listener.local_addr()?;
+    /// let server = ServerBuilder::new().threads(1).from_listener(listener, demo_app)?;
+    /// assert_eq!(server.server_address(), address);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn from_listener(
         self,
         listener: TcpListener,
@@ -285,6 +675,47 @@ impl ServerBuilder {
 }
 
 /// What the server parsed of a request, as [`WsgiRequestHandler::get_environ`] sees it.
+///
+/// ```
+/// # use std::io::{Read, Write};
+/// # use gateway::simple_server::WsgiServer;
+/// # /// Runs `server` until `request` got its whole response (the server closes after it).
+/// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+/// #     std::thread::scope(|scope| {
+/// #         let serving = scope.spawn(|| server.serve_forever());
+/// #         let response = (|| {
+/// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+/// #             stream.write_all(request.as_bytes())?;
+/// #             let mut response = String::new();
+/// #             stream.read_to_string(&mut response)?;
+/// #             Ok(response)
+/// #         })();
+/// #         server.shutdown();
+/// #         serving.join().unwrap()?;
+/// #         response
+/// #     })
+/// # }
+/// use gateway::simple_server::{demo_app, Request, ServerBuilder, WsgiRequestHandler};
+/// use gateway::Environ;
+///
+/// /// Records the request line and the peer for the app.
+/// struct RequestLine;
+///
+/// impl WsgiRequestHandler for RequestLine {
+///     fn get_environ(&self, request: &Request<'_>, mut environ: Environ) -> Environ {
+///         let Request { method, target, version, peer, .. } = *request;
+///         environ.insert("X_REQUEST_LINE", format!("{method} {target} {version} from {}", peer.ip()));
+///         environ
+///     }
+/// }
+///
+/// let server = ServerBuilder::new().threads(1).access_log(false)
+///     .request_handler(RequestLine)
+///     .bind("127.0.0.1", 0, demo_app)?;
+/// let response = exchange(&server, "GET /a?b=1 HTTP/1.0\r\n\r\n")?;
+/// assert!(response.contains("X_REQUEST_LINE = 'GET /a?b=1 HTTP/1.0 from 127.0.0.1'"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Request<'a> {
@@ -301,6 +732,48 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// The header fields in arrival order (names as sent, values trimmed, latin-1).
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{demo_app, Request, ServerBuilder, WsgiRequestHandler};
+    /// use gateway::Environ;
+    ///
+    /// /// Keeps the header names exactly as the client spelled them.
+    /// struct RawNames;
+    ///
+    /// impl WsgiRequestHandler for RawNames {
+    ///     fn get_environ(&self, request: &Request<'_>, mut environ: Environ) -> Environ {
+    ///         let names: Vec<&str> = request.headers().map(|(name, _)| name).collect();
+    ///         environ.insert("X_HEADER_NAMES", names.join(","));
+    ///         environ
+    ///     }
+    /// }
+    ///
+    /// let server = ServerBuilder::new().threads(1).access_log(false)
+    ///     .request_handler(RawNames)
+    ///     .bind("127.0.0.1", 0, demo_app)?;
+    /// let response = exchange(&server, "GET / HTTP/1.0\r\nhost: a\r\nX-TOKEN:  b \r\n\r\n")?;
+    /// assert!(response.contains("X_HEADER_NAMES = 'host,X-TOKEN'"));
+    /// assert!(response.contains("HTTP_X_TOKEN = 'b'")); // values are trimmed
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.fields.iter()
     }
@@ -326,23 +799,169 @@ impl<'a> Request<'a> {
 ///         environ
 ///     }
 /// }
+/// # use std::io::{Read, Write};
+/// # use gateway::simple_server::WsgiServer;
+/// # /// Runs `server` until `request` got its whole response (the server closes after it).
+/// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+/// #     std::thread::scope(|scope| {
+/// #         let serving = scope.spawn(|| server.serve_forever());
+/// #         let response = (|| {
+/// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+/// #             stream.write_all(request.as_bytes())?;
+/// #             let mut response = String::new();
+/// #             stream.read_to_string(&mut response)?;
+/// #             Ok(response)
+/// #         })();
+/// #         server.shutdown();
+/// #         serving.join().unwrap()?;
+/// #         response
+/// #     })
+/// # }
+/// use gateway::simple_server::{demo_app, ServerBuilder};
+///
+/// let server = ServerBuilder::new().threads(1).access_log(false)
+///     .request_handler(BehindProxy)
+///     .bind("127.0.0.1", 0, demo_app)?;
+/// let response = exchange(&server, "GET / HTTP/1.0\r\nX-Forwarded-Proto: https\r\n\r\n")?;
+/// assert!(response.contains("HTTPS = 'on'"));
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait WsgiRequestHandler: Send + Sync + 'static {
     /// `get_environ()`: the environ of a request. `environ` is the one the server built
     /// (see the module docs); return it, changed or not.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use gateway::simple_server::{demo_app, Request, ServerBuilder, WsgiRequestHandler};
+    /// use gateway::Environ;
+    ///
+    /// /// Numbers the requests that come without an `X-Request-Id`.
+    /// #[derive(Default)]
+    /// struct RequestIds(AtomicU64);
+    ///
+    /// impl WsgiRequestHandler for RequestIds {
+    ///     fn get_environ(&self, _request: &Request<'_>, mut environ: Environ) -> Environ {
+    ///         let next = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+    ///         environ.set_default("HTTP_X_REQUEST_ID", next.to_string());
+    ///         environ
+    ///     }
+    /// }
+    ///
+    /// let server = ServerBuilder::new().threads(1).access_log(false)
+    ///     .request_handler(RequestIds::default())
+    ///     .bind("127.0.0.1", 0, demo_app)?;
+    /// assert!(exchange(&server, "GET / HTTP/1.0\r\n\r\n")?.contains("HTTP_X_REQUEST_ID = '1'"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     fn get_environ(&self, request: &Request<'_>, environ: Environ) -> Environ {
         let _ = request;
         environ
     }
 
-    /// `get_stderr()`: where this request's `wsgi.errors`, tracebacks and access-log line go;
-    /// `server` is the server's stream.
+    /// `get_stderr()`: where this request's `wsgi.errors` and tracebacks go; `server` is the
+    /// server's stream, which keeps the access log and the server's own messages.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # use gateway::simple_server::WsgiServer;
+    /// # /// Runs `server` until `request` got its whole response (the server closes after it).
+    /// # fn exchange(server: &WsgiServer, request: &str) -> std::io::Result<String> {
+    /// #     std::thread::scope(|scope| {
+    /// #         let serving = scope.spawn(|| server.serve_forever());
+    /// #         let response = (|| {
+    /// #             let mut stream = std::net::TcpStream::connect(server.server_address())?;
+    /// #             stream.write_all(request.as_bytes())?;
+    /// #             let mut response = String::new();
+    /// #             stream.read_to_string(&mut response)?;
+    /// #             Ok(response)
+    /// #         })();
+    /// #         server.shutdown();
+    /// #         serving.join().unwrap()?;
+    /// #         response
+    /// #     })
+    /// # }
+    /// use gateway::simple_server::{ServerBuilder, WsgiRequestHandler};
+    /// use gateway::{app_fn, Body, ErrorStream, SharedBuffer};
+    ///
+    /// /// Keeps the apps' diagnostics apart from the server's log.
+    /// struct SeparateLog(SharedBuffer);
+    ///
+    /// impl WsgiRequestHandler for SeparateLog {
+    ///     fn get_stderr(&self, _server: &ErrorStream) -> ErrorStream {
+    ///         ErrorStream::new(self.0.clone())
+    ///     }
+    /// }
+    ///
+    /// let app = app_fn(|env, sr| {
+    ///     writeln!(env.errors(), "slow query")?; // wsgi.errors
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::from("ok"))
+    /// });
+    /// let (server_log, app_log) = (SharedBuffer::new(), SharedBuffer::new());
+    /// let server = ServerBuilder::new().threads(1)
+    ///     .stderr(ErrorStream::new(server_log.clone()))
+    ///     .request_handler(SeparateLog(app_log.clone()))
+    ///     .bind("127.0.0.1", 0, app)?;
+    /// exchange(&server, "GET / HTTP/1.0\r\n\r\n")?;
+    /// assert_eq!(app_log.to_string_lossy(), "slow query\n");
+    /// let server_log = server_log.to_string_lossy();
+    /// assert!(server_log.contains("\"GET / HTTP/1.0\" 200") && !server_log.contains("slow query"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     fn get_stderr(&self, server: &ErrorStream) -> ErrorStream {
         server.clone()
     }
 
     /// `handle()`: runs the app for one request. Wrap it to time, authenticate or trace
     /// requests; the default just calls the app.
+    ///
+    /// ```
+    /// use gateway::simple_server::{demo_app, WsgiRequestHandler};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use gateway::{app_fn, App, AppError, Body, Environ, StartResponse};
+    ///
+    /// /// Turns away requests without the right token, for every app on the server.
+    /// struct RequireToken;
+    ///
+    /// impl WsgiRequestHandler for RequireToken {
+    ///     fn handle(
+    ///         &self,
+    ///         app: &dyn App,
+    ///         environ: &mut Environ,
+    ///         sr: &mut StartResponse<'_>,
+    ///     ) -> Result<Body, AppError> {
+    ///         if environ.get("HTTP_AUTHORIZATION") != Some("Bearer secret") {
+    ///             sr.start("401 Unauthorized", [("Content-Type", "text/plain")])?;
+    ///             return Ok(Body::from("token required"));
+    ///         }
+    ///         app.call(environ, sr)
+    ///     }
+    /// }
+    ///
+    /// // What the server does for each request, without the server:
+    /// let guarded = app_fn(|env, sr| RequireToken.handle(&demo_app, env, sr));
+    /// assert_eq!(run_app(&guarded, EnvironBuilder::new().build()).status_code, 401);
+    /// let with_token = EnvironBuilder::new().header("Authorization", "Bearer secret").build();
+    /// assert_eq!(run_app(&guarded, with_token).status_code, 200);
+    /// ```
     fn handle(
         &self,
         app: &dyn App,
@@ -364,6 +983,21 @@ impl std::fmt::Debug for Hooks {
 }
 
 /// The default [`WsgiRequestHandler`]: every hook as documented there.
+///
+/// ```
+/// use std::io::Write;
+/// use gateway::simple_server::{demo_app, DefaultRequestHandler, WsgiRequestHandler};
+/// use gateway::test::{run_app, EnvironBuilder};
+/// use gateway::{app_fn, ErrorStream, SharedBuffer};
+///
+/// let app = app_fn(|env, sr| DefaultRequestHandler.handle(&demo_app, env, sr)); // calls the app
+/// assert!(run_app(&app, EnvironBuilder::new().build()).text().starts_with("Hello world!"));
+///
+/// let log = SharedBuffer::new();
+/// writeln!(DefaultRequestHandler.get_stderr(&ErrorStream::new(log.clone())), "same stream")?;
+/// assert_eq!(log.to_string_lossy(), "same stream\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultRequestHandler;
 
@@ -371,11 +1005,42 @@ impl WsgiRequestHandler for DefaultRequestHandler {}
 
 /// Binds `host:port` and returns a server for `app` (`wsgiref.simple_server.make_server`).
 /// Port 0 binds an ephemeral port; [`WsgiServer::server_address`] reports it.
+///
+/// ```
+/// use gateway::simple_server::{demo_app, make_server};
+///
+/// let server = make_server("127.0.0.1", 0, demo_app)?;
+/// let port = server.server_address().port().to_string();
+/// assert!(server.base_environ().contains(&("SERVER_PORT", port.as_str())));
+/// assert!(server.base_environ().contains(&("SERVER_NAME", "localhost")));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn make_server(host: &str, port: u16, app: impl App + 'static) -> io::Result<WsgiServer> {
     ServerBuilder::new().bind(host, port, app)
 }
 
 /// A bound server (`wsgiref.simple_server.WSGIServer`).
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::time::Duration;
+/// use gateway::simple_server::{demo_app, ServerBuilder};
+///
+/// let server = ServerBuilder::new().threads(1).access_log(false).bind("127.0.0.1", 0, demo_app)?;
+/// let address = server.server_address();
+/// let client = std::thread::spawn(move || -> std::io::Result<String> {
+///     let mut stream = std::net::TcpStream::connect(address)?;
+///     stream.write_all(b"GET /hello HTTP/1.0\r\n\r\n")?;
+///     let mut response = String::new();
+///     stream.read_to_string(&mut response)?;
+///     Ok(response)
+/// });
+/// assert!(server.handle_request(Some(Duration::from_secs(10)))?);
+/// let response = client.join().unwrap()?;
+/// assert!(response.starts_with("HTTP/1.0 200 OK\r\n"));
+/// assert!(response.contains("PATH_INFO = '/hello'"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct WsgiServer {
     shared: Arc<reactor::Shared>,
@@ -385,23 +1050,107 @@ pub struct WsgiServer {
 impl WsgiServer {
     /// Serves until [`shutdown`](WsgiServer::shutdown), then waits (up to the shutdown
     /// timeout) for requests in flight. Runs the reactor on the calling thread.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(2).access_log(false).bind("127.0.0.1", 0, demo_app)?;
+    /// std::thread::scope(|scope| {
+    ///     let serving = scope.spawn(|| server.serve_forever());
+    ///     let mut client = std::net::TcpStream::connect(server.server_address())?;
+    ///     client.write_all(b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")?;
+    ///     let mut response = String::new();
+    ///     client.read_to_string(&mut response)?;
+    ///     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
+    ///     server.shutdown();
+    ///     serving.join().unwrap() // serve_forever returns
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn serve_forever(&self) -> io::Result<()> {
         self.shared.run_reactor()
     }
 
     /// Waits for one connection and answers one request on it (then closes it). `timeout`
     /// bounds the wait for the connection; `Ok(false)` when none came.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::time::Duration;
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).access_log(false).bind("127.0.0.1", 0, demo_app)?;
+    /// assert!(!server.handle_request(Some(Duration::from_millis(10)))?); // nobody came
+    /// let mut client = std::net::TcpStream::connect(server.server_address())?;
+    /// client.write_all(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")?;
+    /// assert!(server.handle_request(None)?);
+    /// let mut response = String::new();
+    /// client.read_to_string(&mut response)?; // closed after one request, even on HTTP/1.1
+    /// assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn handle_request(&self, timeout: Option<Duration>) -> io::Result<bool> {
         self.shared.serve_one(timeout)
     }
 
     /// Stops the server: no new connections, idle ones closed, in-flight requests finish
     /// (their responses say `Connection: close`), then `serve_forever` returns.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use gateway::simple_server::ServerBuilder;
+    /// use gateway::{app_fn, Body};
+    ///
+    /// let app = app_fn(|_env, sr| {
+    ///     sr.start("200 OK", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::from("ok"))
+    /// });
+    /// let server = ServerBuilder::new().threads(1).access_log(false).bind("127.0.0.1", 0, app)?;
+    /// std::thread::scope(|scope| {
+    ///     let serving = scope.spawn(|| server.serve_forever());
+    ///     let mut client = std::net::TcpStream::connect(server.server_address())?;
+    ///     client.write_all(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")?;
+    ///     let mut response = Vec::new();
+    ///     let mut buf = [0; 1024];
+    ///     while !response.ends_with(b"\r\n\r\nok") {
+    ///         let n = client.read(&mut buf)?;
+    ///         assert_ne!(n, 0, "the response came whole");
+    ///         response.extend_from_slice(&buf[..n]);
+    ///     }
+    ///     // The connection is idle (keep-alive) when the server stops: it is closed.
+    ///     server.shutdown();
+    ///     serving.join().unwrap()?;
+    ///     assert_eq!(client.read(&mut buf)?, 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown(&self) {
         self.shutdown_handle().shutdown();
     }
 
     /// A handle that can stop the server from another thread or a signal-watching thread.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).access_log(false).bind("127.0.0.1", 0, demo_app)?;
+    /// let (handle, address) = (server.shutdown_handle(), server.server_address());
+    /// // Say a signal-watching thread: here it stops the server after one request.
+    /// let stopper = std::thread::spawn(move || -> std::io::Result<String> {
+    ///     let mut client = std::net::TcpStream::connect(address)?;
+    ///     client.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    ///     let mut response = String::new();
+    ///     client.read_to_string(&mut response)?;
+    ///     handle.shutdown();
+    ///     Ok(response)
+    /// });
+    /// server.serve_forever()?; // returns once the handle was used
+    /// assert!(stopper.join().unwrap()?.starts_with("HTTP/1.0 200 OK"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle {
             shared: Arc::clone(&self.shared),
@@ -409,11 +1158,37 @@ impl WsgiServer {
     }
 
     /// The bound address (with the real port when bound to port 0).
+    ///
+    /// ```
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).bind("127.0.0.1", 0, demo_app)?;
+    /// let address = server.server_address();
+    /// assert_eq!(address.ip().to_string(), "127.0.0.1");
+    /// assert_ne!(address.port(), 0);
+    /// std::net::TcpStream::connect(address)?; // the server's listener is there
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn server_address(&self) -> SocketAddr {
         self.address
     }
 
     /// Replaces the app for requests that start from now on.
+    ///
+    /// ```
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use gateway::{app_fn, Body};
+    ///
+    /// let server = ServerBuilder::new().threads(1).bind("127.0.0.1", 0, demo_app)?;
+    /// server.set_app(app_fn(|_env, sr| {
+    ///     sr.start("503 Service Unavailable", [("Content-Type", "text/plain")])?;
+    ///     Ok(Body::from("down for maintenance"))
+    /// }));
+    /// let response = run_app(&*server.get_app(), EnvironBuilder::new().build());
+    /// assert_eq!(response.status_code, 503);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_app(&self, app: impl App + 'static) {
         *self
             .shared
@@ -424,6 +1199,16 @@ impl WsgiServer {
     }
 
     /// The app requests run.
+    ///
+    /// ```
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).bind("127.0.0.1", 0, demo_app)?;
+    /// let app = server.get_app(); // an `Arc<dyn App>`: call it as the server would
+    /// assert!(run_app(&*app, EnvironBuilder::new().build()).text().starts_with("Hello world!"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn get_app(&self) -> Arc<dyn App> {
         Arc::clone(
             &self
@@ -437,6 +1222,18 @@ impl WsgiServer {
     /// The variables every request environ starts from (`SERVER_NAME`, `GATEWAY_INTERFACE`,
     /// `SERVER_PORT`, `REMOTE_HOST`, `CONTENT_LENGTH`, `SCRIPT_NAME`, and `SERVER_SOFTWARE`,
     /// which the reference adds per request).
+    ///
+    /// ```
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).bind("127.0.0.1", 0, demo_app)?;
+    /// let names: Vec<&str> = server.base_environ().into_iter().map(|(name, _)| name).collect();
+    /// assert_eq!(names, [
+    ///     "SERVER_NAME", "GATEWAY_INTERFACE", "SERVER_PORT", "REMOTE_HOST",
+    ///     "CONTENT_LENGTH", "SCRIPT_NAME", "SERVER_SOFTWARE",
+    /// ]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn base_environ(&self) -> Vec<(&'static str, &str)> {
         self.shared
             .settings
@@ -447,12 +1244,43 @@ impl WsgiServer {
     }
 
     /// How many connections the reactor holds (idle, reading a head, or closing).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).access_log(false).bind("127.0.0.1", 0, demo_app)?;
+    /// assert_eq!(server.parked_connections(), 0);
+    /// std::thread::scope(|scope| {
+    ///     let serving = scope.spawn(|| server.serve_forever());
+    ///     let _idle = std::net::TcpStream::connect(server.server_address())?; // sends nothing
+    ///     let deadline = Instant::now() + Duration::from_secs(10);
+    ///     while server.parked_connections() == 0 && Instant::now() < deadline {
+    ///         std::thread::sleep(Duration::from_millis(1));
+    ///     }
+    ///     assert_eq!(server.parked_connections(), 1); // accepted, waiting for a head
+    ///     server.shutdown();
+    ///     serving.join().unwrap()
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn parked_connections(&self) -> usize {
         self.shared.parked_count()
     }
 }
 
 /// Stops a [`WsgiServer`] from anywhere: cloneable, `Send` and `Sync`.
+///
+/// ```
+/// use gateway::simple_server::{demo_app, ServerBuilder};
+///
+/// let server = ServerBuilder::new().threads(1).bind("127.0.0.1", 0, demo_app)?;
+/// let handle = server.shutdown_handle();
+/// let for_signals = handle.clone(); // every clone stops the same server
+/// std::thread::spawn(move || for_signals.shutdown()).join().unwrap();
+/// server.serve_forever()?; // already stopped: returns at once
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ShutdownHandle {
     shared: Arc<reactor::Shared>,
@@ -460,6 +1288,20 @@ pub struct ShutdownHandle {
 
 impl ShutdownHandle {
     /// See [`WsgiServer::shutdown`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let server = ServerBuilder::new().threads(1).bind("127.0.0.1", 0, demo_app)?;
+    /// let handle = server.shutdown_handle();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(Duration::from_millis(20)); // serving by now, most likely
+    ///     handle.shutdown();
+    /// });
+    /// server.serve_forever()?; // returns after the handle stopped it
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown(&self) {
         self.shared.shutdown.store(true, Ordering::Release);
         self.shared.wake_all();
