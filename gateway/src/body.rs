@@ -88,6 +88,8 @@ impl IntoChunk for String {
 type ChunkIter = Box<dyn Iterator<Item = Result<Chunk, AppError>> + Send>;
 
 enum Source {
+    /// Exactly one chunk (until it is taken): the common case, without a list to allocate.
+    Once(Option<Chunk>),
     /// A list of chunks known up front (Python's list or tuple result): its length is known.
     List(VecDeque<Chunk>),
     /// A lazy source (Python's generator): length unknown.
@@ -166,9 +168,7 @@ impl Body {
     /// assert_eq!(run_app(&app, EnvironBuilder::new().build()).header("Content-Length"), Some("5"));
     /// ```
     pub fn once(chunk: impl IntoChunk) -> Self {
-        let mut list = VecDeque::with_capacity(1);
-        list.push_back(chunk.into_chunk());
-        Body::with_source(Source::List(list))
+        Body::with_source(Source::Once(Some(chunk.into_chunk())))
     }
 
     /// A known list of chunks.
@@ -278,6 +278,7 @@ impl Body {
     /// ```
     pub fn chunk_count(&self) -> Option<usize> {
         match &self.source {
+            Source::Once(chunk) => Some(usize::from(chunk.is_some())),
             Source::List(list) => Some(list.len()),
             Source::Iter(_) | Source::File(_) => None,
         }
@@ -296,6 +297,7 @@ impl Body {
     /// ```
     pub fn content_length(&self) -> Option<u64> {
         match &self.source {
+            Source::Once(chunk) => Some(chunk.as_ref().map_or(0, |c| c.len() as u64)),
             Source::List(list) => Some(list.iter().map(|c| c.len() as u64).sum()),
             Source::Iter(_) | Source::File(_) => None,
         }
@@ -376,6 +378,7 @@ impl Iterator for Body {
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.source {
+            Source::Once(chunk) => chunk.take().map(Ok),
             Source::List(list) => list.pop_front().map(Ok),
             Source::Iter(iter) => iter.next(),
             Source::File(wrapper) => match wrapper.read_block() {
@@ -395,7 +398,7 @@ impl Drop for Body {
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.source {
-            Source::List(_) => "list",
+            Source::Once(_) | Source::List(_) => "list",
             Source::Iter(_) => "iter",
             Source::File(_) => "file",
         };
