@@ -743,6 +743,11 @@ fn unread_body_beyond_max_drain_closes_connection() {
     client.send(&request);
     let response = client.response();
     assert_eq!(response.text(), "hello world");
+    assert_eq!(
+        response.header("Connection"),
+        Some("close"),
+        "the response says the connection will close (RFC 9112 §9.6)"
+    );
     assert!(
         client.closed_within(IO_TIMEOUT),
         "a long unread body closes the connection"
@@ -1829,4 +1834,36 @@ fn request_handler_hooks_are_used() {
         !server.log().contains("hooked panic"),
         "traceback leaked to the server's stream"
     );
+}
+
+/// Once the final response has started, no `100 Continue` may follow (RFC 9110 §15.2), even if
+/// the app reads the body afterwards.
+#[test]
+fn no_100_continue_after_the_response_started() {
+    let app = app_fn(|env, sr| {
+        let mut write = sr.start("200 OK", [("Content-Type", "text/plain")])?;
+        write.write(b"head first;")?;
+        let mut body = Vec::new();
+        env.input().read_to_end(&mut body)?;
+        Ok(Body::from(body))
+    });
+    let server = start(app, |b| b);
+    let mut client = Client::connect(server.addr);
+    client.send(
+        "POST /late HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\
+         Expect: 100-continue\r\nConnection: close\r\n\r\n",
+    );
+    // The response head arrives without any body having been sent; then the client sends it.
+    let early = client.bytes_within(Duration::from_millis(300));
+    assert!(
+        early.starts_with(b"HTTP/1.1 200 OK"),
+        "{:?}",
+        String::from_utf8_lossy(&early)
+    );
+    client.send("ok");
+    let all = client.bytes_within(IO_TIMEOUT);
+    let text = String::from_utf8_lossy(&all);
+    assert!(!text.contains("100 Continue"), "{text}");
+    assert!(text.contains("head first;"), "{text}");
+    assert!(text.contains("ok"), "{text}");
 }

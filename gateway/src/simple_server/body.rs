@@ -5,7 +5,7 @@
 //! back after the app ran even if a middleware wrapped `wsgi.input`.
 
 use std::io::{self, BufRead, Read};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,30 +32,72 @@ pub(crate) enum BodyFault {
     Truncated = 4,
 }
 
-/// [`BodyFault`] shared between `wsgi.input` and the response.
+/// What `wsgi.input` and the response side share about the request body: a fault, how much of
+/// a Content-Length body is still unread, whether the client still waits for `100 Continue`,
+/// and whether the response head is out (after which no `100 Continue` may be sent).
+#[derive(Debug, Default)]
+struct Progress {
+    fault: AtomicU8,
+    unread: AtomicU64,
+    waiting_continue: AtomicBool,
+    response_started: AtomicBool,
+}
+
+/// A handle on the body's [`Progress`], one per connection, reset per request.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct FaultFlag(Arc<AtomicU8>);
+pub(crate) struct FaultFlag(Arc<Progress>);
 
 impl FaultFlag {
-    /// Clears the flag for the next request on the connection.
+    /// Clears everything for the next request on the connection.
     pub(crate) fn reset(&self) {
-        self.0.store(BodyFault::None as u8, Ordering::Relaxed);
+        self.0.fault.store(BodyFault::None as u8, Ordering::Relaxed);
+        self.0.unread.store(0, Ordering::Relaxed);
+        self.0.waiting_continue.store(false, Ordering::Relaxed);
+        self.0.response_started.store(false, Ordering::Relaxed);
     }
 
     pub(crate) fn set(&self, fault: BodyFault) {
         let _ = self
             .0
+            .fault
             .compare_exchange(0, fault as u8, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     pub(crate) fn get(&self) -> BodyFault {
-        match self.0.load(Ordering::Relaxed) {
+        match self.0.fault.load(Ordering::Relaxed) {
             1 => BodyFault::Malformed,
             2 => BodyFault::TooLarge,
             3 => BodyFault::Timeout,
             4 => BodyFault::Truncated,
             _ => BodyFault::None,
         }
+    }
+
+    /// Bytes of a Content-Length body not read yet (`u64::MAX`: a chunked body, unknown).
+    pub(crate) fn unread(&self) -> u64 {
+        self.0.unread.load(Ordering::Relaxed)
+    }
+
+    fn set_unread(&self, unread: u64) {
+        self.0.unread.store(unread, Ordering::Relaxed);
+    }
+
+    /// True while the client waits for `100 Continue` before sending the body.
+    pub(crate) fn waiting_continue(&self) -> bool {
+        self.0.waiting_continue.load(Ordering::Relaxed)
+    }
+
+    fn set_waiting_continue(&self, waiting: bool) {
+        self.0.waiting_continue.store(waiting, Ordering::Relaxed);
+    }
+
+    /// Marks the response head as sent: from now on no `100 Continue` may go out.
+    pub(crate) fn response_started(&self) {
+        self.0.response_started.store(true, Ordering::Relaxed);
+    }
+
+    fn has_response_started(&self) -> bool {
+        self.0.response_started.load(Ordering::Relaxed)
     }
 }
 
@@ -109,10 +151,17 @@ impl BodyState {
         } else {
             Remaining::Length(length)
         };
+        let continue_pending = continue_pending && remaining != Remaining::Done;
+        fault.set_unread(match remaining {
+            Remaining::Length(left) => left,
+            Remaining::Done => 0,
+            Remaining::Chunked(_) => u64::MAX,
+        });
+        fault.set_waiting_continue(continue_pending);
         BodyState {
             conn,
             remaining,
-            continue_pending: continue_pending && remaining != Remaining::Done,
+            continue_pending,
             read_timeout: limits.body_read_timeout,
             write_timeout: limits.write_timeout,
             max_body: limits.max_body,
@@ -144,15 +193,21 @@ impl BodyState {
             // Body bytes already came: the client did not wait, and a server may omit the 100
             // once it has received some of the content (RFC 9110 §10.1.1).
             self.continue_pending = false;
+            self.fault.set_waiting_continue(false);
             return Ok(());
         }
         if self.continue_pending {
             self.continue_pending = false;
-            write_all(
-                &self.conn.stream,
-                b"HTTP/1.1 100 Continue\r\n\r\n",
-                self.write_timeout,
-            )?;
+            self.fault.set_waiting_continue(false);
+            // No interim response after the final one has started (RFC 9110 §15.2): the
+            // client then sends the body on its own (or the read times out).
+            if !self.fault.has_response_started() {
+                write_all(
+                    &self.conn.stream,
+                    b"HTTP/1.1 100 Continue\r\n\r\n",
+                    self.write_timeout,
+                )?;
+            }
         }
         match fill_blocking(
             &self.conn.stream,
@@ -265,6 +320,7 @@ impl BodyState {
                     self.conn.buf.consume(len);
                     if blank {
                         self.remaining = Remaining::Done;
+                        self.sync_unread();
                         return Ok(());
                     }
                     if seen + len > TRAILER_LIMIT {
@@ -306,6 +362,21 @@ impl BodyState {
             Remaining::Chunked(Chunked::Data(left)) => Remaining::Chunked(Chunked::Data(left - n)),
             other => other,
         };
+        self.sync_unread();
+    }
+
+    /// Publishes how much of a Content-Length body is left (for the response's framing); a
+    /// body read to its end leaves nothing to wait for.
+    fn sync_unread(&mut self) {
+        match self.remaining {
+            Remaining::Length(left) => self.fault.set_unread(left),
+            Remaining::Done => {
+                self.fault.set_unread(0);
+                self.continue_pending = false;
+                self.fault.set_waiting_continue(false);
+            }
+            Remaining::Chunked(_) => {}
+        }
     }
 
     /// Reads and discards the rest of the body, up to `cap` bytes. True when the body ended

@@ -258,9 +258,18 @@ impl BaseHandler for ServerHandler<'_> {
     /// unknown one is chunked on HTTP/1.1 and close-delimited on HTTP/1.0. `Connection`
     /// says whether the connection stays open.
     fn cleanup_headers(&mut self) {
-        if self.exchange.fault.get() != BodyFault::None || self.shutdown.load(Ordering::Acquire) {
+        let body = &self.exchange.fault;
+        // Known now to end in a close (RFC 9112 §9.6: say so): a bad body, shutdown, a client
+        // still waiting for 100 Continue, or more unread body than the server will drain.
+        let unread = body.unread();
+        if body.get() != BodyFault::None
+            || self.shutdown.load(Ordering::Acquire)
+            || body.waiting_continue()
+            || (unread != u64::MAX && unread > self.settings.limits.max_drain)
+        {
             self.exchange.keep_alive = false;
         }
+        body.response_started();
         let code = self.state.status_code;
         if !self
             .state
