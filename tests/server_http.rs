@@ -1481,6 +1481,13 @@ fn shutdown_finishes_in_flight_request() {
 
     let result = server.stop().expect("serve_forever returned");
     result.expect("serve_forever returned Ok");
+    // Regression: a connection a worker held at shutdown used to be parked afterwards and
+    // never closed.
+    assert_eq!(
+        server.server.parked_connections(),
+        0,
+        "nothing left parked after shutdown"
+    );
     drop(server);
     let refused = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
     assert!(

@@ -27,7 +27,7 @@ use super::handler::error_response;
 use super::pollers::Pollers;
 use super::request::{self, HttpError};
 use super::serve::{Served, serve_request};
-use super::table::{Park, Parked, Table};
+use super::table::{Park, Parked, Parking, Table};
 use crate::App;
 
 /// The epoll key of the shutdown eventfd.
@@ -175,11 +175,16 @@ impl Shared {
                             park: Park::Head,
                             deadline: Instant::now() + self.settings.limits.header_read_timeout,
                         };
-                        // Parked before it is registered, so its first event finds it. (A
-                        // fresh slot has no pending event, so this always parks.)
-                        let refused = table.park(key, parked);
-                        debug_assert!(refused.is_none());
-                        key
+                        // Parked before it is registered, so its first event finds it.
+                        match table.park(key, parked) {
+                            Parking::Parked => key,
+                            // Shutting down (a fresh slot has no pending event).
+                            Parking::Pending(parked) | Parking::Refused(parked) => {
+                                drop(table);
+                                self.close(parked.conn);
+                                continue;
+                            }
+                        }
                     };
                     let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ET;
                     if let Err(e) =
@@ -301,12 +306,18 @@ impl Shared {
                 parked.conn.buf.shrink(self.settings.read_buffer);
             }
             let key = parked.conn.key;
-            match lock(&self.table).park(key, parked) {
-                None => return,
+            let parking = lock(&self.table).park(key, parked);
+            match parking {
+                Parking::Parked => return,
                 // An event came while we held it: read again.
-                Some(back) => {
+                Parking::Pending(back) => {
                     parked = back;
                     must_read = true;
+                }
+                // Shutting down: close what would otherwise wait forever.
+                Parking::Refused(back) => {
+                    self.close(back.conn);
+                    return;
                 }
             }
         }
@@ -377,7 +388,7 @@ impl Shared {
     /// At shutdown: every parked connection is closed, except one whose next request has
     /// already arrived whole, which is answered (with `Connection: close`).
     fn close_parked(self: &Arc<Self>) {
-        let all = lock(&self.table).drain_parked(|_| true);
+        let all = lock(&self.table).close_all();
         let limit = head_buffer_limit(&self.settings.limits);
         for (_, mut parked) in all {
             if parked.park != Park::Linger {

@@ -49,12 +49,24 @@ struct Entry {
     slot: Slot,
 }
 
+/// What became of a connection handed to [`Table::park`].
+#[derive(Debug)]
+pub(crate) enum Parking {
+    /// It waits in the table for its next event.
+    Parked,
+    /// An event came while the worker held it: read it again.
+    Pending(Parked),
+    /// The server is closing (or the slot is gone): close it.
+    Refused(Parked),
+}
+
 /// The table. Every method is a short critical section under the caller's lock.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
     entries: Vec<Entry>,
     free: Vec<u32>,
     parked: usize,
+    closing: bool,
 }
 
 fn split(key: u64) -> (usize, u32) {
@@ -107,24 +119,34 @@ impl Table {
         }
     }
 
-    /// Parks a connection its worker is done with and returns `None`, unless an event came
-    /// while the worker held it: then the connection comes back, to be read again.
+    /// Parks a connection its worker is done with, unless an event came while the worker held
+    /// it (it comes back, to be read again) or the server is closing (it comes back, to be
+    /// closed: nothing would ever take it out of the table again).
     #[must_use]
-    pub(crate) fn park(&mut self, key: u64, parked: Parked) -> Option<Parked> {
+    pub(crate) fn park(&mut self, key: u64, parked: Parked) -> Parking {
+        if self.closing {
+            return Parking::Refused(parked);
+        }
         let Some(entry) = self.entry(key) else {
-            return Some(parked);
+            return Parking::Refused(parked);
         };
         match entry.slot {
             Slot::Busy { pending: true } => {
                 entry.slot = Slot::Busy { pending: false };
-                Some(parked)
+                Parking::Pending(parked)
             }
             _ => {
                 entry.slot = Slot::Parked(parked);
                 self.parked += 1;
-                None
+                Parking::Parked
             }
         }
+    }
+
+    /// Shutdown: from now on nothing is parked; returns everything parked so far.
+    pub(crate) fn close_all(&mut self) -> Vec<(u64, Parked)> {
+        self.closing = true;
+        self.drain_parked(|_| true)
     }
 
     /// Frees the slot of a connection being closed by its worker.
@@ -191,12 +213,22 @@ mod tests {
         assert!(table.take(key).is_none());
         // ...so parking hands the connection back instead of losing the edge.
         let parked = parked_stub().expect("loopback socket");
-        let parked = table
-            .park(key, parked)
-            .expect("parking must fail while an event is pending");
-        assert!(table.park(key, parked).is_none());
+        let Parking::Pending(parked) = table.park(key, parked) else {
+            panic!("parking must fail while an event is pending");
+        };
+        assert!(matches!(table.park(key, parked), Parking::Parked));
         assert_eq!(table.parked(), 1);
         assert!(table.take(key).is_some());
+        assert_eq!(table.parked(), 0);
+    }
+
+    #[test]
+    fn nothing_is_parked_once_closing() {
+        let mut table = Table::default();
+        let key = table.reserve();
+        assert!(table.close_all().is_empty());
+        let parked = parked_stub().expect("loopback socket");
+        assert!(matches!(table.park(key, parked), Parking::Refused(_)));
         assert_eq!(table.parked(), 0);
     }
 
@@ -210,7 +242,7 @@ mod tests {
         assert!(table.take(old).is_none());
         table.release(old); // no effect on the new connection
         let parked = parked_stub().expect("loopback socket");
-        assert!(table.park(new, parked).is_none());
+        assert!(matches!(table.park(new, parked), Parking::Parked));
         assert_eq!(table.drain_parked(|_| true).len(), 1);
     }
 }
