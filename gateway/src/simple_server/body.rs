@@ -45,9 +45,9 @@ struct Progress {
 
 /// A handle on the body's [`Progress`], one per connection, reset per request.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct FaultFlag(Arc<Progress>);
+pub(crate) struct BodyProgress(Arc<Progress>);
 
-impl FaultFlag {
+impl BodyProgress {
     /// Clears everything for the next request on the connection.
     pub(crate) fn reset(&self) {
         self.0.fault.store(BodyFault::None as u8, Ordering::Relaxed);
@@ -132,7 +132,7 @@ pub(crate) struct BodyState {
     max_body: u64,
     max_buffer: usize,
     received: u64,
-    fault: FaultFlag,
+    fault: BodyProgress,
 }
 
 impl BodyState {
@@ -142,7 +142,7 @@ impl BodyState {
         length: u64,
         continue_pending: bool,
         limits: &super::Limits,
-        fault: FaultFlag,
+        fault: BodyProgress,
     ) -> Self {
         let remaining = if chunked {
             Remaining::Chunked(Chunked::Size)

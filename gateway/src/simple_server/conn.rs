@@ -106,8 +106,6 @@ pub(crate) struct Conn {
     pub(crate) stream: Arc<TcpStream>,
     pub(crate) peer: SocketAddr,
     pub(crate) buf: ReadBuf,
-    /// Requests served on this connection so far.
-    pub(crate) served: u64,
     /// The response buffer, kept between requests.
     pub(crate) out: Vec<u8>,
     /// Its key in the connection table ([`NO_KEY`] when not registered).
@@ -119,7 +117,7 @@ pub(crate) struct Conn {
     /// The slot `wsgi.input` hands the connection back through (empty between requests).
     pub(crate) slot: Option<super::body::Slot>,
     /// Set by `wsgi.input` when a request body turns out bad; reset per request.
-    pub(crate) fault: super::body::FaultFlag,
+    pub(crate) fault: super::body::BodyProgress,
     /// The previous request's header fields, whose allocations the next one reuses.
     pub(crate) head_fields: super::request::Fields,
     /// The previous request's environ storage, reused by the next one.
@@ -157,7 +155,6 @@ impl Conn {
             stream: Arc::new(stream),
             peer,
             buf: ReadBuf::with_capacity(capacity),
-            served: 0,
             out: Vec::new(),
             key: NO_KEY,
             environ_storage: Default::default(),

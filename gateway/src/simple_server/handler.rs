@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rustix::event::PollFlags;
 
 use super::Settings;
-use super::body::{BodyFault, FaultFlag};
+use super::body::{BodyFault, BodyProgress};
 use super::conn::{wait_ready, write_all};
 use crate::handlers::{BaseHandler, HandlerState, format_date_time};
 use crate::util::FileWrapper;
@@ -44,7 +44,7 @@ pub(crate) struct Exchange {
     pub(crate) request_line: String,
     pub(crate) peer: IpAddr,
     /// Set by `wsgi.input` when the request body turned out bad.
-    pub(crate) fault: FaultFlag,
+    pub(crate) fault: BodyProgress,
 }
 
 /// One request's handler: the [`BaseHandler`] engine in origin-server mode, writing to the

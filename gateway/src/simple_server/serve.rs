@@ -139,7 +139,6 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         return Served::Linger(body.conn);
     }
     let mut conn = body.conn;
-    conn.served += 1;
     conn.out = out;
     conn.environ_storage = storage;
     conn.head_fields = head.headers;
