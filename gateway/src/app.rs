@@ -316,8 +316,8 @@ impl<'a> StartResponse<'a> {
     ) -> Result<Write<'_, 'a>, AppError>
     where
         I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
+        K: AsRef<str>,
+        V: AsRef<str>,
     {
         let headers = Headers::from_pairs(headers);
         self.sink.start_response(status, headers, exc_info)?;
@@ -344,8 +344,8 @@ impl<'a> StartResponse<'a> {
     pub fn start<I, K, V>(&mut self, status: &str, headers: I) -> Result<Write<'_, 'a>, AppError>
     where
         I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
+        K: AsRef<str>,
+        V: AsRef<str>,
     {
         self.start_response(status, headers, None)
     }

@@ -32,10 +32,30 @@ use std::fmt;
 /// assert_eq!(h.len(), 2);
 /// # Ok::<(), gateway::HeaderError>(())
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Headers {
-    list: Vec<(String, String)>,
+    /// Every name and value, back to back (a removed pair leaves its text behind until the
+    /// next compaction): one allocation for all the strings instead of two per pair.
+    text: String,
+    /// The live pairs, in order.
+    spans: Vec<Span>,
 }
+
+/// One pair: the name is `text[start..mid]`, the value `text[mid..end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    mid: usize,
+    end: usize,
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
 
 impl Headers {
     /// No headers.
@@ -48,7 +68,35 @@ impl Headers {
     /// assert_eq!(headers.to_string(), "\r\n"); // just the blank line that ends a head
     /// ```
     pub fn new() -> Self {
-        Headers { list: Vec::new() }
+        Headers::default()
+    }
+
+    fn name_at(&self, span: Span) -> &str {
+        &self.text[span.start..span.mid]
+    }
+
+    fn value_at(&self, span: Span) -> &str {
+        &self.text[span.mid..span.end]
+    }
+
+    /// Appends a pair that was already validated.
+    fn push(&mut self, name: &str, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(name);
+        let mid = self.text.len();
+        self.text.push_str(value);
+        self.spans.push(Span {
+            start,
+            mid,
+            end: self.text.len(),
+        });
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        let query = Query::new(name);
+        self.spans
+            .iter()
+            .position(|&span| query.matches(self.name_at(span)))
     }
 
     /// Headers from `(name, value)` pairs, each validated.
@@ -64,17 +112,21 @@ impl Headers {
     pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, HeaderError>
     where
         I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
+        K: AsRef<str>,
+        V: AsRef<str>,
     {
         let iter = pairs.into_iter();
-        let mut list = Vec::with_capacity(iter.size_hint().0);
+        let mut headers = Headers {
+            // Room for the pairs the engine adds (Content-Length, Date, ...) too.
+            text: String::with_capacity(128),
+            spans: Vec::with_capacity(iter.size_hint().0 + 4),
+        };
         for (name, value) in iter {
-            let (name, value) = (name.into(), value.into());
-            check_pair(&name, &value)?;
-            list.push((name, value));
+            let (name, value) = (name.as_ref(), value.as_ref());
+            check_pair(name, value)?;
+            headers.push(name, value);
         }
-        Ok(Headers { list })
+        Ok(headers)
     }
 
     /// Number of pairs, duplicates included.
@@ -90,12 +142,12 @@ impl Headers {
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.spans.len()
     }
 
     /// True when there are no headers (example at [`len`](Headers::len)).
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.spans.is_empty()
     }
 
     /// The value of the first header called `name` (any case).
@@ -109,10 +161,7 @@ impl Headers {
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.list
-            .iter()
-            .find(|(n, _)| same_name(n, name))
-            .map(|(_, v)| v.as_str())
+        self.position(name).map(|i| self.value_at(self.spans[i]))
     }
 
     /// True when a header called `name` exists (an empty value counts).
@@ -126,7 +175,7 @@ impl Headers {
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
     pub fn contains(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        self.position(name).is_some()
     }
 
     /// Every value of headers called `name`, in order; empty when there are none.
@@ -140,10 +189,10 @@ impl Headers {
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
     pub fn get_all(&self, name: &str) -> Vec<&str> {
-        self.list
-            .iter()
-            .filter(|(n, _)| same_name(n, name))
-            .map(|(_, v)| v.as_str())
+        let query = Query::new(name);
+        self.iter()
+            .filter(|(n, _)| query.matches(n))
+            .map(|(_, v)| v)
             .collect()
     }
 
@@ -159,15 +208,11 @@ impl Headers {
     /// h.set("x-A", "4").unwrap();
     /// assert_eq!(h.items(), [("B".into(), "2".into()), ("x-A".into(), "4".into())]);
     /// ```
-    pub fn set(
-        &mut self,
-        name: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Result<(), HeaderError> {
-        let (name, value) = (name.into(), value.into());
-        check_pair(&name, &value)?;
-        self.remove(&name);
-        self.list.push((name, value));
+    pub fn set(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Result<(), HeaderError> {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        check_pair(name, value)?;
+        self.remove(name);
+        self.push(name, value);
         Ok(())
     }
 
@@ -188,12 +233,12 @@ impl Headers {
     /// ```
     pub fn append(
         &mut self,
-        name: impl Into<String>,
-        value: impl Into<String>,
+        name: impl AsRef<str>,
+        value: impl AsRef<str>,
     ) -> Result<(), HeaderError> {
-        let (name, value) = (name.into(), value.into());
-        check_pair(&name, &value)?;
-        self.list.push((name, value));
+        let (name, value) = (name.as_ref(), value.as_ref());
+        check_pair(name, value)?;
+        self.push(name, value);
         Ok(())
     }
 
@@ -209,9 +254,36 @@ impl Headers {
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
     pub fn remove(&mut self, name: &str) -> usize {
-        let before = self.list.len();
-        self.list.retain(|(n, _)| !same_name(n, name));
-        before - self.list.len()
+        let query = Query::new(name);
+        let before = self.spans.len();
+        let text = &self.text;
+        self.spans
+            .retain(|span| !query.matches(&text[span.start..span.mid]));
+        let removed = before - self.spans.len();
+        if removed > 0 {
+            self.compact();
+        }
+        removed
+    }
+
+    /// Drops the text of removed pairs once it outweighs the live text.
+    fn compact(&mut self) {
+        let live: usize = self.spans.iter().map(|span| span.end - span.start).sum();
+        if self.spans.is_empty() {
+            self.text.clear();
+        } else if self.text.len() > 2 * live + 256 {
+            let mut text = String::with_capacity(live);
+            for span in &mut self.spans {
+                let start = text.len();
+                text.push_str(&self.text[span.start..span.end]);
+                *span = Span {
+                    start,
+                    mid: start + (span.mid - span.start),
+                    end: text.len(),
+                };
+            }
+            self.text = text;
+        }
     }
 
     /// Returns the first value of `name`, or appends `name: value` and returns `value`.
@@ -227,16 +299,16 @@ impl Headers {
     pub fn setdefault(
         &mut self,
         name: &str,
-        value: impl Into<String>,
+        value: impl AsRef<str>,
     ) -> Result<&str, HeaderError> {
-        let index = match self.list.iter().position(|(n, _)| same_name(n, name)) {
+        let index = match self.position(name) {
             Some(index) => index,
             None => {
                 self.append(name, value)?;
-                self.list.len() - 1
+                self.spans.len() - 1
             }
         };
-        Ok(&self.list[index].1)
+        Ok(self.value_at(self.spans[index]))
     }
 
     /// Appends a header whose value carries MIME parameters (`add_header(name, value, **params)`).
@@ -254,22 +326,22 @@ impl Headers {
     /// ```
     pub fn add_header(
         &mut self,
-        name: impl Into<String>,
+        name: impl AsRef<str>,
         value: Option<&str>,
         params: &[(&str, Option<&str>)],
     ) -> Result<(), HeaderError> {
-        let name = name.into();
+        let name = name.as_ref();
         let mut parts: Vec<String> = Vec::with_capacity(params.len() + 1);
         if let Some(value) = value {
             parts.push(value.to_owned());
         }
         for &(key, param) in params {
-            check_name(key).map_err(|e| e.in_parameter_of(&name))?;
+            check_name(key).map_err(|e| e.in_parameter_of(name))?;
             let key = key.replace('_', "-");
             match param {
                 None | Some("") => parts.push(key),
                 Some(param) => {
-                    check_value(&name, param)?;
+                    check_value(name, param)?;
                     let escaped = param.replace('\\', "\\\\").replace('"', "\\\"");
                     parts.push(format!("{key}=\"{escaped}\""));
                 }
@@ -289,12 +361,12 @@ impl Headers {
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
     pub fn keys(&self) -> Vec<&str> {
-        self.list.iter().map(|(n, _)| n.as_str()).collect()
+        self.iter().map(|(n, _)| n).collect()
     }
 
     /// The header values in order (example at [`keys`](Headers::keys)).
     pub fn values(&self) -> Vec<&str> {
-        self.list.iter().map(|(_, v)| v.as_str()).collect()
+        self.iter().map(|(_, v)| v).collect()
     }
 
     /// A copy of the `(name, value)` pairs.
@@ -309,7 +381,9 @@ impl Headers {
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
     pub fn items(&self) -> Vec<(String, String)> {
-        self.list.clone()
+        self.iter()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect()
     }
 
     /// The `(name, value)` pairs, borrowed.
@@ -323,13 +397,16 @@ impl Headers {
     /// assert_eq!(h.iter().len(), 2);
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.list.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            text: &self.text,
+            spans: self.spans.iter(),
+        }
     }
 
     /// The pairs, by value (example at [`items`](Headers::items)).
     pub fn into_items(self) -> Vec<(String, String)> {
-        self.list
+        self.items()
     }
 
     /// The wire form as latin-1 bytes: `name: value\r\n` per pair, then `\r\n`.
@@ -359,7 +436,7 @@ impl Headers {
     /// ```
     pub fn write_to(&self, out: &mut Vec<u8>) {
         out.reserve(self.wire_len());
-        for (name, value) in &self.list {
+        for (name, value) in self {
             // Validated on the way in, so both are latin-1.
             crate::latin1::push_validated(name, out);
             out.extend_from_slice(b": ");
@@ -371,29 +448,46 @@ impl Headers {
 
     /// An upper bound of the wire form's length in bytes.
     fn wire_len(&self) -> usize {
-        self.list
+        self.spans
             .iter()
-            .map(|(n, v)| n.len() + v.len() + 4)
+            .map(|span| span.end - span.start + 4)
             .sum::<usize>()
             + 2
     }
 }
 
-/// Header-name equality as the reference computes it: `name.lower() == key.lower()` (full
-/// Unicode lower-casing, so `"X-CAF\u{c9}"` matches `"x-caf\u{e9}"` and KELVIN SIGN matches `"k"`).
-fn same_name(a: &str, b: &str) -> bool {
-    // ASCII-only names (the usual case) need no Unicode tables.
-    a.eq_ignore_ascii_case(b)
-        || (!(a.is_ascii() && b.is_ascii())
-            && a.chars()
-                .flat_map(char::to_lowercase)
-                .eq(b.chars().flat_map(char::to_lowercase)))
+/// A name looked up among stored (validated) names, compared as the reference does:
+/// `name.lower() == key.lower()` (full Unicode lower-casing, so `"X-CAF\u{c9}"` matches
+/// `"x-caf\u{e9}"` and KELVIN SIGN matches `"k"`).
+struct Query<'q> {
+    name: &'q str,
+    /// An ASCII query (the usual case) needs no Unicode tables: no stored name, all latin-1,
+    /// has a non-ASCII character that lower-cases to ASCII.
+    ascii: bool,
+}
+
+impl<'q> Query<'q> {
+    fn new(name: &'q str) -> Self {
+        Query {
+            name,
+            ascii: name.is_ascii(),
+        }
+    }
+
+    fn matches(&self, stored: &str) -> bool {
+        stored.eq_ignore_ascii_case(self.name)
+            || (!self.ascii
+                && stored
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .eq(self.name.chars().flat_map(char::to_lowercase)))
+    }
 }
 
 impl fmt::Display for Headers {
     /// The wire form as text: `name: value\r\n` per pair, then a blank `\r\n` line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (name, value) in &self.list {
+        for (name, value) in self {
             write!(f, "{name}: {value}\r\n")?;
         }
         f.write_str("\r\n")
@@ -403,7 +497,7 @@ impl fmt::Display for Headers {
 impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Headers(")?;
-        f.debug_list().entries(self.list.iter()).finish()?;
+        f.debug_list().entries(self.iter()).finish()?;
         write!(f, ")")
     }
 }
@@ -412,22 +506,51 @@ impl TryFrom<Vec<(String, String)>> for Headers {
     type Error = HeaderError;
 
     fn try_from(list: Vec<(String, String)>) -> Result<Self, HeaderError> {
-        for (name, value) in &list {
-            check_pair(name, value)?;
-        }
-        Ok(Headers { list })
+        Headers::from_pairs(list)
     }
 }
 
 impl<'a> IntoIterator for &'a Headers {
     type Item = (&'a str, &'a str);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a str, &'a str),
-    >;
+    type IntoIter = Iter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.list.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// The `(name, value)` pairs of a [`Headers`], in order (from [`Headers::iter`]).
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    text: &'a str,
+    spans: std::slice::Iter<'a, Span>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let span = self.spans.next()?;
+        Some((
+            &self.text[span.start..span.mid],
+            &self.text[span.mid..span.end],
+        ))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.spans.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'a> DoubleEndedIterator for Iter<'a> {
+    fn next_back(&mut self) -> Option<(&'a str, &'a str)> {
+        let span = self.spans.next_back()?;
+        Some((
+            &self.text[span.start..span.mid],
+            &self.text[span.mid..span.end],
+        ))
     }
 }
 
@@ -436,8 +559,19 @@ fn check_pair(name: &str, value: &str) -> Result<(), HeaderError> {
     check_value(name, value)
 }
 
+/// True when `text` may hold a control character (`tab_ok`: TAB aside) or a character above
+/// U+00FF: a byte scan, so the usual clean text never decodes a `char`. In UTF-8, a byte from
+/// 0xC4 up starts a character above U+00FF, and every control character is one byte.
+fn needs_char_check(text: &str, tab_ok: bool) -> bool {
+    text.bytes()
+        .any(|b| (b < 0x20 && !(tab_ok && b == b'\t')) || b == 0x7f || b >= 0xc4)
+}
+
 /// Checks a header name: no control character (U+0000..=U+001F, U+007F), nothing above U+00FF.
 pub(crate) fn check_name(name: &str) -> Result<(), HeaderError> {
+    if !needs_char_check(name, false) {
+        return Ok(());
+    }
     for c in name.chars() {
         if c.is_ascii_control() {
             return Err(HeaderError::ControlCharacterInName {
@@ -457,6 +591,9 @@ pub(crate) fn check_name(name: &str) -> Result<(), HeaderError> {
 
 /// Checks a header value: no control character but TAB, nothing above U+00FF.
 pub(crate) fn check_value(name: &str, value: &str) -> Result<(), HeaderError> {
+    if !needs_char_check(value, true) {
+        return Ok(());
+    }
     for c in value.chars() {
         if c.is_ascii_control() && c != '\t' {
             return Err(HeaderError::ControlCharacterInValue {

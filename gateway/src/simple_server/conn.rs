@@ -100,9 +100,13 @@ impl ReadBuf {
     }
 }
 
-/// One client connection. The socket stays non-blocking; workers wait with deadlines.
+/// One client connection, boxed once when it is accepted: it moves between the table, the
+/// request body reader and the workers many times per request, and a pointer moves cheaply.
+pub(crate) type Conn = Box<ConnState>;
+
+/// A connection's state. The socket stays non-blocking; workers wait with deadlines.
 #[derive(Debug)]
-pub(crate) struct Conn {
+pub(crate) struct ConnState {
     pub(crate) stream: Arc<TcpStream>,
     pub(crate) peer: SocketAddr,
     pub(crate) buf: ReadBuf,
@@ -149,9 +153,9 @@ pub(crate) enum Filled {
     Full,
 }
 
-impl Conn {
-    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, capacity: usize) -> Self {
-        Conn {
+impl ConnState {
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, capacity: usize) -> Conn {
+        Box::new(ConnState {
             stream: Arc::new(stream),
             peer,
             buf: ReadBuf::with_capacity(capacity),
@@ -163,7 +167,7 @@ impl Conn {
             fault: Default::default(),
             peer_vars: super::environ::Peer::new(peer),
             app: None,
-        }
+        })
     }
 
     /// One non-blocking read into the buffer (which may grow up to `limit`).

@@ -22,7 +22,7 @@ use rustix::event::epoll::{self, EventData, EventFlags};
 use rustix::event::{EventfdFlags, PollFlags, eventfd};
 
 use super::Settings;
-use super::conn::{CachedApp, Conn, Filled, fill_blocking, wait_ready, write_all};
+use super::conn::{CachedApp, Conn, ConnState, Filled, fill_blocking, wait_ready, write_all};
 use super::handler::error_response;
 use super::pollers::Pollers;
 use super::request::{self, HttpError};
@@ -164,7 +164,7 @@ impl Shared {
                     if stream.set_nonblocking(true).is_err() {
                         continue;
                     }
-                    let mut conn = Conn::new(stream, peer, self.settings.read_buffer);
+                    let mut conn = ConnState::new(stream, peer, self.settings.read_buffer);
                     let stream = Arc::clone(&conn.stream);
                     let key = {
                         let mut table = lock(&self.table);
@@ -509,7 +509,7 @@ impl Shared {
         };
         stream.set_nonblocking(true)?;
         let _ = stream.set_nodelay(true);
-        let mut conn = Conn::new(stream, peer, self.settings.read_buffer);
+        let mut conn = ConnState::new(stream, peer, self.settings.read_buffer);
         let limits = &self.settings.limits;
         let deadline = Instant::now() + limits.header_read_timeout;
         while !request::head_ready(conn.buf.bytes(), limits) {

@@ -192,6 +192,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simple_server::conn::ConnState;
 
     /// A table entry's life without sockets: the protocol only, with a stand-in connection.
     fn parked_stub() -> Option<Parked> {
@@ -199,7 +200,7 @@ mod tests {
         let stream = std::net::TcpStream::connect(listener.local_addr().ok()?).ok()?;
         let peer = stream.peer_addr().ok()?;
         Some(Parked {
-            conn: Conn::new(stream, peer, 16),
+            conn: ConnState::new(stream, peer, 16),
             park: Park::Idle,
             deadline: Instant::now(),
         })
