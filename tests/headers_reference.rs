@@ -572,7 +572,7 @@ fn add_header_table() {
         assert_eq!(h.len(), 2, "{}", c.call);
         assert_eq!(h.get_all(c.name), ["old", c.stored], "{}", c.call);
         assert_eq!(
-            h.iter().last(),
+            h.iter().next_back(),
             Some((c.name, c.stored)),
             "name kept as given: {}",
             c.call
