@@ -480,11 +480,13 @@ pub fn validate_status(status: &str) -> Result<u16, StartResponseError> {
         status: status.to_owned(),
         reason,
     };
-    if status.chars().any(|c| c.is_ascii_control()) {
+    // Control characters are single bytes in UTF-8, so a byte scan finds them.
+    let bytes = status.as_bytes();
+    if bytes.iter().any(|&b| b < 0x20 || b == 0x7f) {
         return Err(invalid("control characters are not allowed in a status"));
     }
-    let bytes = status.as_bytes();
-    if status.chars().count() < 4 {
+    let ascii = status.is_ascii();
+    if bytes.len() < 4 || (!ascii && status.chars().count() < 4) {
         return Err(invalid("a status must be at least 4 characters"));
     }
     if !bytes[..3].iter().all(u8::is_ascii_digit) {
@@ -493,7 +495,7 @@ pub fn validate_status(status: &str) -> Result<u16, StartResponseError> {
     if bytes[3] != b' ' {
         return Err(invalid("a status must have a space after the code"));
     }
-    if status.chars().any(|c| u32::from(c) > 0xFF) {
+    if !ascii && status.chars().any(|c| u32::from(c) > 0xFF) {
         return Err(invalid("a status must be latin-1 text"));
     }
     Ok(u16::from(bytes[0] - b'0') * 100

@@ -271,38 +271,41 @@ impl BaseHandler for ServerHandler<'_> {
         }
         body.response_started();
         let code = self.state.status_code;
-        if !self
-            .state
-            .headers
-            .as_ref()
-            .is_some_and(|h| h.contains("Content-Length"))
-        {
-            self.set_content_length();
-        }
         let minor = self.exchange.minor;
+        // `set_content_length`'s rule (the reference's): one chunk, so its length is the body's.
+        let known_length = (self.state.result_len == Some(1)).then_some(self.state.bytes_sent);
         let Some(headers) = self.state.headers.as_mut() else {
             return;
         };
+        // One lookup decides the framing; the names added below are hop-by-hop or
+        // Content-Length, which the app cannot have set when they are added.
+        let declared = headers
+            .get("Content-Length")
+            .map(|v| v.trim().parse::<u64>());
         self.framing = if code < 200 || code == 204 || code == 304 {
-            headers.remove("Content-Length");
+            if declared.is_some() {
+                headers.remove("Content-Length");
+            }
             Framing::None
         } else {
-            match headers
-                .get("Content-Length")
-                .map(|v| v.trim().parse::<u64>())
-            {
-                Some(Ok(length)) => Framing::Length(length),
-                Some(Err(_)) => {
+            match (declared, known_length) {
+                (Some(Ok(length)), _) => Framing::Length(length),
+                (Some(Err(_)), _) => {
                     // An unparsable length cannot frame anything: drop it, delimit otherwise.
                     headers.remove("Content-Length");
                     Framing::Pending
                 }
-                None => Framing::Pending,
+                (None, Some(length)) => {
+                    let mut digits = [0; 20];
+                    let _ = headers.append("Content-Length", decimal(length, &mut digits));
+                    Framing::Length(length)
+                }
+                (None, None) => Framing::Pending,
             }
         };
         if self.framing == Framing::Pending {
             if minor >= 1 {
-                let _ = headers.set("Transfer-Encoding", "chunked");
+                let _ = headers.append("Transfer-Encoding", "chunked");
                 self.framing = Framing::Chunked;
             } else {
                 self.framing = Framing::Close;
@@ -310,9 +313,9 @@ impl BaseHandler for ServerHandler<'_> {
             }
         }
         if !self.exchange.keep_alive {
-            let _ = headers.set("Connection", "close");
+            let _ = headers.append("Connection", "close");
         } else if minor == 0 {
-            let _ = headers.set("Connection", "keep-alive");
+            let _ = headers.append("Connection", "keep-alive");
         }
     }
 
@@ -432,6 +435,20 @@ impl std::fmt::Debug for ServerHandler<'_> {
             .field("exchange", &self.exchange)
             .finish_non_exhaustive()
     }
+}
+
+/// `n` in decimal, written into `digits` without allocating.
+pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&digits[i..]).unwrap_or("0")
 }
 
 /// `26/Nov/2026 12:48:59` (UTC; the reference uses local time).

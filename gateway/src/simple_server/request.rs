@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use super::Limits;
 
@@ -214,17 +215,21 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
         return Err(HttpError::HeadersTooLarge("header section too large"));
     }
 
-    // Header slots live on the stack for the default limit; a larger limit allocates.
-    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    // Header slots live on the stack for the default limit (uninitialised: httparse fills
+    // only what it parses, instead of 4 KiB being zeroed per request); a larger limit
+    // allocates.
+    let mut stack = [MaybeUninit::<httparse::Header<'_>>::uninit(); STACK_HEADERS];
     let mut heap = Vec::new();
-    let slots: &mut [httparse::Header<'_>] = if limits.max_headers <= STACK_HEADERS {
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if limits.max_headers <= STACK_HEADERS
+    {
         &mut stack[..limits.max_headers]
     } else {
-        heap.resize(limits.max_headers, httparse::EMPTY_HEADER);
+        heap.resize(limits.max_headers, MaybeUninit::uninit());
         &mut heap
     };
-    let mut req = httparse::Request::new(slots);
-    let status = req.parse(&buf[..end]).map_err(|e| match e {
+    let mut req = httparse::Request::new(&mut []);
+    let status = req.parse_with_uninit_headers(&buf[..end], slots);
+    let status = status.map_err(|e| match e {
         httparse::Error::TooManyHeaders => HttpError::HeadersTooLarge("too many header fields"),
         httparse::Error::Version => version_error(buf),
         httparse::Error::HeaderName => HttpError::BadRequest("invalid header name"),
