@@ -50,12 +50,15 @@ impl Vars {
 }
 
 /// A variable's value: owned, or shared without a copy (a server's per-server and
-/// per-connection values), or a `'static` string.
+/// per-connection values, or a slice of the request head that every value of one request
+/// shares), or a `'static` string.
 #[derive(Debug, Clone)]
 pub(crate) enum Text {
     Static(&'static str),
     Owned(String),
     Shared(Arc<str>),
+    /// `text[start..end]`.
+    Slice(Arc<str>, u32, u32),
 }
 
 impl Text {
@@ -64,6 +67,17 @@ impl Text {
             Text::Static(s) => s,
             Text::Owned(s) => s,
             Text::Shared(s) => s,
+            Text::Slice(text, start, end) => text
+                .get(*start as usize..*end as usize)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `text[range]`, shared; a copy if the range is out of `u32`'s reach.
+    pub(crate) fn slice(text: &Arc<str>, range: std::ops::Range<usize>) -> Text {
+        match (u32::try_from(range.start), u32::try_from(range.end)) {
+            (Ok(start), Ok(end)) => Text::Slice(Arc::clone(text), start, end),
+            _ => Text::Owned(text.get(range).unwrap_or_default().to_owned()),
         }
     }
 
@@ -252,18 +266,16 @@ impl Environ {
     /// Appends `value` to the variable `key` found at or after position `from` (joined with
     /// `,`, as repeated request headers are), or appends the variable. A server's header
     /// fields come last, so only they are searched.
-    pub(crate) fn push_or_join(&mut self, from: usize, key: String, value: &str) {
+    pub(crate) fn push_or_join(&mut self, from: usize, key: Cow<'static, str>, value: Text) {
         let tail = self.vars.0.get_mut(from..).unwrap_or_default();
         match tail.iter_mut().find(|(k, _)| *k == key) {
             Some((_, existing)) => {
                 let mut joined = std::mem::replace(existing, Text::Static("")).into_owned();
                 joined.push(',');
-                joined.push_str(value);
+                joined.push_str(value.as_str());
                 *existing = Text::Owned(joined);
             }
-            None => self
-                .vars
-                .push(Cow::Owned(key), Text::Owned(value.to_owned())),
+            None => self.vars.push(key, value),
         }
     }
 

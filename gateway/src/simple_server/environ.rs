@@ -1,6 +1,7 @@
 //! Building the request environ, as `WSGIRequestHandler.get_environ` does (PEP 3333,
 //! "environ Variables"), with gateway's deliberate differences.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -106,18 +107,38 @@ pub(crate) fn build_environ(
             std::borrow::Cow::Owned(method) => Text::Owned(method.clone()),
         },
     );
-    env.push_static("REQUEST_URI", Text::Owned(head.target.clone()));
-    let target = target_path(&head.target);
+    // The target and every header value are slices of one shared copy of the head's text:
+    // one allocation for all of them.
+    let text: Arc<str> = Arc::from(head.headers.text());
+    let raw_target = head.target();
+    env.push_static("REQUEST_URI", Text::slice(&text, 0..raw_target.len()));
+    let target = target_path(raw_target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    env.push_static("PATH_INFO", Text::Owned(decode_path(path)));
-    env.push_static("QUERY_STRING", owned_or_empty(query));
+    let path_start = offset_in(raw_target, path);
+    env.push_static(
+        "PATH_INFO",
+        if path.contains('%') {
+            Text::Owned(decode_path(path))
+        } else {
+            Text::slice(&text, path_start..path_start + path.len())
+        },
+    );
+    let query_start = offset_in(raw_target, query);
+    env.push_static(
+        "QUERY_STRING",
+        if query.is_empty() {
+            Text::Static("")
+        } else {
+            Text::slice(&text, query_start..query_start + query.len())
+        },
+    );
     env.push_static("REMOTE_ADDR", Text::Shared(Arc::clone(&peer.addr)));
     env.push_static("REMOTE_PORT", Text::Shared(Arc::clone(&peer.port)));
 
     let mut content_type = None;
     let mut content_length = None;
     let fields_start = env.len();
-    for (name, value) in head.headers.iter() {
+    for (name, value) in head.headers.ranges() {
         if name.eq_ignore_ascii_case("content-type") {
             content_type.get_or_insert(value);
             continue;
@@ -129,23 +150,15 @@ pub(crate) fn build_environ(
         if name.contains('_') && !keep_underscores {
             continue;
         }
-        let mut key = String::with_capacity(name.len() + 5);
-        key.push_str("HTTP_");
-        key.extend(name.chars().map(|c| {
-            if c == '-' {
-                '_'
-            } else {
-                c.to_ascii_uppercase()
-            }
-        }));
+        let key = header_key(name);
         // A header whose name turns into a CGI variable's is ignored, as the reference does.
         if CGI_NAMES.contains(&&key[5..]) {
             continue;
         }
-        env.push_or_join(fields_start, key, value);
+        env.push_or_join(fields_start, key, Text::slice(&text, value));
     }
     let content_type =
-        content_type.map_or(Text::Static("text/plain"), |t| Text::Owned(t.to_owned()));
+        content_type.map_or(Text::Static("text/plain"), |t| Text::slice(&text, t));
     env.push_static("CONTENT_TYPE", content_type);
     let content_length = match head.framing {
         Framing::Length(n) if content_length.is_some() => Text::Owned(n.to_string()),
@@ -176,12 +189,62 @@ const CGI_NAMES: [&str; 15] = [
     "CONTENT_TYPE",
 ];
 
-fn owned_or_empty(value: &str) -> Text {
-    if value.is_empty() {
-        Text::Static("")
-    } else {
-        Text::Owned(value.to_owned())
+/// Where `part`, a subslice of `whole`, starts in it.
+fn offset_in(whole: &str, part: &str) -> usize {
+    (part.as_ptr() as usize)
+        .checked_sub(whole.as_ptr() as usize)
+        .filter(|&offset| offset + part.len() <= whole.len())
+        .unwrap_or(0)
+}
+
+/// The `HTTP_*` keys of common request headers, which then cost no allocation.
+const COMMON_KEYS: [(&str, &str); 26] = [
+    ("host", "HTTP_HOST"),
+    ("user-agent", "HTTP_USER_AGENT"),
+    ("accept", "HTTP_ACCEPT"),
+    ("accept-encoding", "HTTP_ACCEPT_ENCODING"),
+    ("accept-language", "HTTP_ACCEPT_LANGUAGE"),
+    ("connection", "HTTP_CONNECTION"),
+    ("cookie", "HTTP_COOKIE"),
+    ("referer", "HTTP_REFERER"),
+    ("origin", "HTTP_ORIGIN"),
+    ("cache-control", "HTTP_CACHE_CONTROL"),
+    ("pragma", "HTTP_PRAGMA"),
+    ("authorization", "HTTP_AUTHORIZATION"),
+    ("if-none-match", "HTTP_IF_NONE_MATCH"),
+    ("if-modified-since", "HTTP_IF_MODIFIED_SINCE"),
+    ("range", "HTTP_RANGE"),
+    ("expect", "HTTP_EXPECT"),
+    ("transfer-encoding", "HTTP_TRANSFER_ENCODING"),
+    ("upgrade-insecure-requests", "HTTP_UPGRADE_INSECURE_REQUESTS"),
+    ("dnt", "HTTP_DNT"),
+    ("sec-fetch-dest", "HTTP_SEC_FETCH_DEST"),
+    ("sec-fetch-mode", "HTTP_SEC_FETCH_MODE"),
+    ("sec-fetch-site", "HTTP_SEC_FETCH_SITE"),
+    ("sec-fetch-user", "HTTP_SEC_FETCH_USER"),
+    ("x-forwarded-for", "HTTP_X_FORWARDED_FOR"),
+    ("x-forwarded-proto", "HTTP_X_FORWARDED_PROTO"),
+    ("x-requested-with", "HTTP_X_REQUESTED_WITH"),
+];
+
+/// A header's environ key: `HTTP_` and the name upper-cased, dashes turned to underscores.
+fn header_key(name: &str) -> Cow<'static, str> {
+    if let Some((_, key)) = COMMON_KEYS
+        .iter()
+        .find(|(lower, _)| lower.len() == name.len() && lower.eq_ignore_ascii_case(name))
+    {
+        return Cow::Borrowed(key);
     }
+    let mut key = String::with_capacity(name.len() + 5);
+    key.push_str("HTTP_");
+    key.extend(name.chars().map(|c| {
+        if c == '-' {
+            '_'
+        } else {
+            c.to_ascii_uppercase()
+        }
+    }));
+    Cow::Owned(key)
 }
 
 /// A client's address as environ values, made once per connection and shared by its requests.
@@ -222,6 +285,18 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(decode_path(raw), expected, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn header_keys_common_and_not() {
+        use super::{COMMON_KEYS, header_key};
+        for (lower, key) in COMMON_KEYS {
+            let built: String = format!("HTTP_{}", lower.to_ascii_uppercase().replace('-', "_"));
+            assert_eq!(key, built, "{lower}");
+            assert_eq!(header_key(&lower.to_ascii_uppercase()), key);
+        }
+        assert_eq!(header_key("X-Custom-Thing"), "HTTP_X_CUSTOM_THING");
+        assert!(matches!(header_key("Host"), std::borrow::Cow::Borrowed("HTTP_HOST")));
     }
 
     #[test]

@@ -19,8 +19,6 @@ pub(crate) enum Framing {
 #[derive(Debug)]
 pub(crate) struct RequestHead {
     pub(crate) method: Cow<'static, str>,
-    /// The request target exactly as sent (latin-1).
-    pub(crate) target: String,
     /// `HTTP/1.<minor>`.
     pub(crate) minor: u8,
     /// Header names and values as latin-1 strings, in arrival order.
@@ -34,16 +32,39 @@ pub(crate) struct RequestHead {
     pub(crate) len: usize,
 }
 
-/// The header fields of a head in one string (names and values, latin-1) with their spans, so
-/// a request costs no allocation per field; recycled between requests on a connection.
+/// The request target and the header fields of a head in one string (latin-1) with their
+/// spans, so a request costs no allocation per field; recycled between requests on a
+/// connection.
 #[derive(Debug, Default)]
 pub(crate) struct Fields {
     text: String,
+    /// The target's end in `text` (it starts at 0).
+    target_end: usize,
     /// (start, name length, value length) of each field in `text`.
     spans: Vec<(usize, usize, usize)>,
 }
 
 impl Fields {
+    /// The request target exactly as sent.
+    pub(crate) fn target(&self) -> &str {
+        &self.text[..self.target_end]
+    }
+
+    /// The whole text: the target, then each field's name and value.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Each field as (name, range of its value in [`text`](Fields::text)), in arrival order.
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = (&str, std::ops::Range<usize>)> + '_ {
+        self.spans.iter().map(|&(start, name, value)| {
+            (
+                &self.text[start..start + name],
+                start + name..start + name + value,
+            )
+        })
+    }
+
     fn push(&mut self, name: &str, value: &[u8]) {
         let start = self.text.len();
         self.text.push_str(name);
@@ -70,9 +91,11 @@ impl Fields {
     }
 
     /// An empty set that keeps the allocations of this one.
-    pub(crate) fn recycle(mut self) -> Fields {
+    pub(crate) fn recycle(mut self, target: &str) -> Fields {
         self.text.clear();
         self.spans.clear();
+        self.text.push_str(target);
+        self.target_end = target.len();
         self
     }
 }
@@ -82,9 +105,14 @@ impl RequestHead {
         self.method == "HEAD"
     }
 
+    /// The request target exactly as sent (latin-1).
+    pub(crate) fn target(&self) -> &str {
+        self.headers.target()
+    }
+
     /// The request line as sent, for the access log.
     pub(crate) fn request_line(&self) -> String {
-        format!("{} {} HTTP/1.{}", self.method, self.target, self.minor)
+        format!("{} {} HTTP/1.{}", self.method, self.target(), self.minor)
     }
 }
 
@@ -242,10 +270,10 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
         return Err(HttpError::BadRequest("malformed request head"));
     }
     let method = method_name(req.method.unwrap_or_default());
-    let target = req.path.unwrap_or_default().to_owned();
+    let target = req.path.unwrap_or_default();
     let minor = req.version.unwrap_or(1);
 
-    let mut headers = fields.recycle();
+    let mut headers = fields.recycle(target);
     let mut lengths: Vec<&[u8]> = Vec::new();
     let mut codings: Vec<&[u8]> = Vec::new();
     let (mut hosts, mut close, mut keep_alive_token, mut expect_continue) =
@@ -331,7 +359,6 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
     };
     Ok(Some(RequestHead {
         method,
-        target,
         minor,
         headers,
         framing,
@@ -419,7 +446,7 @@ mod tests {
     fn simple_get() {
         let head = ok("GET /a?b HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(
-            (&*head.method, head.target.as_str(), head.minor),
+            (&*head.method, head.target(), head.minor),
             ("GET", "/a?b", 1)
         );
         assert_eq!(head.framing, Framing::Length(0));

@@ -64,7 +64,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let hooks = &*settings.request_handler.0;
     let request = Request {
         method: &head.method,
-        target: &head.target,
+        target: head.target(),
         version: if head.minor == 0 {
             "HTTP/1.0"
         } else {
