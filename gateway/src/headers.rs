@@ -39,6 +39,8 @@ pub struct Headers {
     text: String,
     /// The live pairs, in order.
     spans: Vec<Span>,
+    /// Some text is not ASCII (so the wire form needs latin-1 encoding, not a copy).
+    non_ascii: bool,
 }
 
 /// One pair: the name is `text[start..mid]`, the value `text[mid..end]`.
@@ -81,6 +83,7 @@ impl Headers {
 
     /// Appends a pair that was already validated.
     fn push(&mut self, name: &str, value: &str) {
+        self.non_ascii |= !name.is_ascii() || !value.is_ascii();
         let start = self.text.len();
         self.text.push_str(name);
         let mid = self.text.len();
@@ -120,6 +123,7 @@ impl Headers {
             // Room for the pairs the engine adds (Content-Length, Date, ...) too.
             text: String::with_capacity(128),
             spans: Vec::with_capacity(iter.size_hint().0 + 4),
+            non_ascii: false,
         };
         for (name, value) in iter {
             let (name, value) = (name.as_ref(), value.as_ref());
@@ -437,10 +441,16 @@ impl Headers {
     pub fn write_to(&self, out: &mut Vec<u8>) {
         out.reserve(self.wire_len());
         for (name, value) in self {
-            // Validated on the way in, so both are latin-1.
-            crate::latin1::push_validated(name, out);
-            out.extend_from_slice(b": ");
-            crate::latin1::push_validated(value, out);
+            if self.non_ascii {
+                // Validated on the way in, so both are latin-1.
+                crate::latin1::push_validated(name, out);
+                out.extend_from_slice(b": ");
+                crate::latin1::push_validated(value, out);
+            } else {
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(value.as_bytes());
+            }
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");

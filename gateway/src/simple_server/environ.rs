@@ -69,7 +69,7 @@ fn target_path(target: &str) -> &str {
 
 /// The environ of one request.
 ///
-/// - `peer.base` holds the server's variables (`SERVER_NAME`, `SERVER_PORT`,
+/// - `base` holds the server's variables (`SERVER_NAME`, `SERVER_PORT`,
 ///   `GATEWAY_INTERFACE`, `SCRIPT_NAME`, ...);
 /// - `SERVER_PROTOCOL`, `REQUEST_METHOD`, `REQUEST_URI` (the raw target) are as sent;
 /// - the target is split at the first `?`: `PATH_INFO` is the percent-decoded path as
@@ -83,15 +83,16 @@ fn target_path(target: &str) -> &str {
 ///   dashed header a proxy set); the process environment is never copied in.
 pub(crate) fn build_environ(
     head: &RequestHead,
+    base: &[(&'static str, &'static str)],
     peer: &Peer,
     keep_underscores: bool,
     storage: crate::environ::VarStorage,
 ) -> Environ {
     // Every name pushed here is distinct, so the environ is built without lookups.
     let mut env = Environ::with_storage(storage);
-    for (key, value) in &peer.base {
-        if *key != "CONTENT_LENGTH" {
-            env.push_static(key, Text::Shared(Arc::clone(value)));
+    for &(key, value) in base {
+        if key != "CONTENT_LENGTH" {
+            env.push_static(key, Text::Static(value));
         }
     }
     let protocol = if head.minor == 0 {
@@ -252,9 +253,6 @@ fn header_key(name: &str) -> Cow<'static, str> {
 pub(crate) struct Peer {
     pub(crate) addr: Arc<str>,
     pub(crate) port: Arc<str>,
-    /// This connection's own copies of the server's base variables: cloning them per
-    /// request touches only counters no other thread uses.
-    pub(crate) base: Vec<(&'static str, Arc<str>)>,
 }
 
 impl Peer {
@@ -262,7 +260,6 @@ impl Peer {
         Peer {
             addr: Arc::from(peer.ip().to_string()),
             port: Arc::from(peer.port().to_string()),
-            base: Vec::new(),
         }
     }
 }

@@ -159,7 +159,8 @@ pub(crate) struct Settings {
     pub(crate) server_software: String,
     pub(crate) stderr: ErrorStream,
     pub(crate) read_buffer: usize,
-    pub(crate) base_environ: Vec<(&'static str, Arc<str>)>,
+    /// Interned (see [`intern`]), so a request's environ shares them without reference counts.
+    pub(crate) base_environ: Vec<(&'static str, &'static str)>,
     pub(crate) request_handler: Hooks,
 }
 
@@ -644,14 +645,14 @@ impl ServerBuilder {
             ip => ip.to_string(),
         };
         // WSGIServer.setup_environ's base environ.
-        let base_environ: Vec<(&'static str, Arc<str>)> = vec![
-            ("SERVER_NAME", Arc::from(server_name)),
-            ("GATEWAY_INTERFACE", Arc::from("CGI/1.1")),
-            ("SERVER_PORT", Arc::from(address.port().to_string())),
-            ("REMOTE_HOST", Arc::from("")),
-            ("CONTENT_LENGTH", Arc::from("")),
-            ("SCRIPT_NAME", Arc::from("")),
-            ("SERVER_SOFTWARE", Arc::from(self.server_software.as_str())),
+        let base_environ: Vec<(&'static str, &'static str)> = vec![
+            ("SERVER_NAME", intern(&server_name)),
+            ("GATEWAY_INTERFACE", "CGI/1.1"),
+            ("SERVER_PORT", intern(&address.port().to_string())),
+            ("REMOTE_HOST", ""),
+            ("CONTENT_LENGTH", ""),
+            ("SCRIPT_NAME", ""),
+            ("SERVER_SOFTWARE", intern(&self.server_software)),
         ];
         let settings = Settings {
             limits: self.limits,
@@ -1238,9 +1239,7 @@ impl WsgiServer {
         self.shared
             .settings
             .base_environ
-            .iter()
-            .map(|(k, v)| (*k, &**v))
-            .collect()
+            .clone()
     }
 
     /// How many connections the reactor holds (idle, reading a head, or closing).
@@ -1306,4 +1305,19 @@ impl ShutdownHandle {
         self.shared.shutdown.store(true, Ordering::Release);
         self.shared.wake_all();
     }
+}
+
+/// A `'static` copy of a server-level string (its name, port or software): each distinct
+/// value is stored once for the life of the process, so every request's environ can hold
+/// these without copying or reference counting. Servers are few and their strings short;
+/// distinct values, not servers, bound what this keeps.
+fn intern(text: &str) -> &'static str {
+    static INTERNED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut interned = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = interned.iter().find(|s| **s == text) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    interned.push(leaked);
+    leaked
 }

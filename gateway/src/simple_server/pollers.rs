@@ -94,7 +94,9 @@ impl Pollers {
 
     /// After an event: true when this holder should give its slot back (slots were closed).
     pub(crate) fn handled_one(&self) -> bool {
-        self.slot().handled.fetch_add(1, Ordering::Relaxed);
+        // Only this worker writes its counter: a plain load and store, no locked instruction.
+        let handled = &self.slot().handled;
+        handled.store(handled.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         if !self.shrinking.load(Ordering::Relaxed) {
             return false;
         }

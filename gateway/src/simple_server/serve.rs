@@ -48,15 +48,9 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     conn.buf.consume(head.len);
     let fault = conn.fault.clone();
     fault.reset();
-    if conn.peer_vars.base.is_empty() {
-        conn.peer_vars.base = settings
-            .base_environ
-            .iter()
-            .map(|(key, value)| (*key, Arc::from(&**value)))
-            .collect();
-    }
     let environ = build_environ(
         &head,
+        &settings.base_environ,
         &conn.peer_vars,
         settings.keep_underscore_headers,
         std::mem::take(&mut conn.environ_storage),
