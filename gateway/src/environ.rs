@@ -15,20 +15,34 @@ use crate::latin1;
 const TYPICAL_VARS: usize = 32;
 
 #[derive(Debug, Default, Clone)]
-struct Vars(Vec<(Cow<'static, str>, Text)>);
+struct Vars {
+    entries: Vec<(Text, Text)>,
+    /// The text [`Text::Arena`] names and values point into: a server copies a request's
+    /// head here once, and every variable taken from it is a span, with no allocation and no
+    /// reference count per variable. Replaced or removed variables leave their text behind
+    /// until the environ is dropped or recycled.
+    arena: String,
+}
 
 impl Vars {
+    fn text<'a>(&'a self, text: &'a Text) -> &'a str {
+        text.resolve(&self.arena)
+    }
+
     fn position(&self, key: &str) -> Option<usize> {
-        self.0.iter().position(|(k, _)| k.as_ref() == key)
+        self.entries.iter().position(|(k, _)| self.text(k) == key)
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.position(key).map(|i| self.0[i].1.as_str())
+        self.position(key).map(|i| self.text(&self.entries[i].1))
     }
 
-    fn insert(&mut self, key: Cow<'static, str>, value: Text) -> Option<String> {
-        match self.position(&key) {
-            Some(i) => Some(std::mem::replace(&mut self.0[i].1, value).into_owned()),
+    fn insert(&mut self, key: Text, value: Text) -> Option<String> {
+        match self.position(key.resolve(&self.arena)) {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.entries[i].1, value);
+                Some(old.into_owned(&self.arena))
+            }
             None => {
                 self.push(key, value);
                 None
@@ -37,61 +51,53 @@ impl Vars {
     }
 
     /// Appends without looking for the key: the caller knows it is not there.
-    fn push(&mut self, key: Cow<'static, str>, value: Text) {
-        if self.0.capacity() == 0 {
-            self.0.reserve(TYPICAL_VARS);
+    #[inline]
+    fn push(&mut self, key: Text, value: Text) {
+        if self.entries.capacity() == 0 {
+            self.entries.reserve(TYPICAL_VARS);
         }
-        self.0.push((key, value));
+        self.entries.push((key, value));
     }
 
     fn remove(&mut self, key: &str) -> Option<String> {
-        self.position(key).map(|i| self.0.remove(i).1.into_owned())
+        let i = self.position(key)?;
+        let (_, value) = self.entries.remove(i);
+        Some(value.into_owned(&self.arena))
     }
 }
 
-/// A variable's value: owned, or shared without a copy (a server's per-server and
-/// per-connection values, or a slice of the request head that every value of one request
-/// shares), or a `'static` string.
+/// A variable's name or value: a `'static` string, an owned one, or a span of the environ's
+/// arena (see [`Vars`]).
 #[derive(Debug, Clone)]
 pub(crate) enum Text {
     Static(&'static str),
     Owned(String),
-    Shared(Arc<str>),
-    /// `text[start..end]`.
-    Slice(Arc<str>, u32, u32),
+    /// `arena[start..end]`.
+    Arena(u32, u32),
 }
 
 impl Text {
-    pub(crate) fn as_str(&self) -> &str {
+    fn resolve<'a>(&'a self, arena: &'a str) -> &'a str {
         match self {
             Text::Static(s) => s,
             Text::Owned(s) => s,
-            Text::Shared(s) => s,
-            Text::Slice(text, start, end) => text
+            Text::Arena(start, end) => arena
                 .get(*start as usize..*end as usize)
                 .unwrap_or_default(),
         }
     }
 
-    /// `text[range]`, shared; a copy if the range is out of `u32`'s reach.
-    pub(crate) fn slice(text: &Arc<str>, range: std::ops::Range<usize>) -> Text {
-        match (u32::try_from(range.start), u32::try_from(range.end)) {
-            (Ok(start), Ok(end)) => Text::Slice(Arc::clone(text), start, end),
-            _ => Text::Owned(text.get(range).unwrap_or_default().to_owned()),
-        }
-    }
-
-    fn into_owned(self) -> String {
+    fn into_owned(self, arena: &str) -> String {
         match self {
             Text::Owned(s) => s,
-            other => other.as_str().to_owned(),
+            other => other.resolve(arena).to_owned(),
         }
     }
 }
 
-/// The allocation behind an environ's variables, recycled between requests.
+/// The allocations behind an environ's variables, recycled between requests.
 #[derive(Debug, Default)]
-pub(crate) struct VarStorage(Vec<(Cow<'static, str>, Text)>);
+pub(crate) struct VarStorage(Vec<(Text, Text)>, String);
 
 /// The request environment handed to every [`App`](crate::App).
 ///
@@ -222,7 +228,7 @@ impl Environ {
     /// ```
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
         self.vars
-            .insert(Cow::Owned(key.into()), Text::Owned(value.into()))
+            .insert(Text::Owned(key.into()), Text::Owned(value.into()))
     }
 
     /// Sets a variable whose name is a `'static` string (no allocation for the name): the
@@ -238,44 +244,108 @@ impl Environ {
     /// ```
     pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) -> Option<String> {
         self.vars
-            .insert(Cow::Borrowed(key), Text::Owned(value.into()))
+            .insert(Text::Static(key), Text::Owned(value.into()))
     }
 
     /// An empty environ that reuses `storage` (from [`into_storage`](Environ::into_storage)) for
     /// its variables: a server recycles it from one request to the next on a connection.
     pub(crate) fn with_storage(mut storage: VarStorage) -> Self {
         storage.0.clear();
+        storage.1.clear();
         let mut environ = Environ::new();
-        environ.vars = Vars(storage.0);
+        environ.vars = Vars {
+            entries: storage.0,
+            arena: storage.1,
+        };
         environ
     }
 
     /// Gives back the variables' storage (emptied) for [`with_storage`](Environ::with_storage).
     pub(crate) fn into_storage(mut self) -> VarStorage {
-        let mut vars = std::mem::take(&mut self.vars.0);
-        vars.clear();
-        VarStorage(vars)
+        let mut vars = std::mem::take(&mut self.vars);
+        vars.entries.clear();
+        vars.arena.clear();
+        VarStorage(vars.entries, vars.arena)
     }
 
     /// Appends a variable with a `'static` name and value, without looking for an existing
     /// one: for servers building an environ whose names they know are distinct.
+    /// Appends `'static` variables, without looking for existing ones (see
+    /// [`push_static`](Environ::push_static)); written in place, in one pass.
+    pub(crate) fn push_static_all(&mut self, entries: &[(&'static str, &'static str)]) {
+        self.vars.entries.reserve(entries.len().max(TYPICAL_VARS));
+        self.vars.entries.extend(
+            entries
+                .iter()
+                .map(|&(key, value)| (Text::Static(key), Text::Static(value))),
+        );
+    }
+
+    #[inline]
     pub(crate) fn push_static(&mut self, key: &'static str, value: Text) {
-        self.vars.push(Cow::Borrowed(key), value);
+        self.vars.push(Text::Static(key), value);
     }
 
     /// Appends `value` to the variable `key` found at or after position `from` (joined with
     /// `,`, as repeated request headers are), or appends the variable. A server's header
     /// fields come last, so only they are searched.
-    pub(crate) fn push_or_join(&mut self, from: usize, key: Cow<'static, str>, value: Text) {
-        let tail = self.vars.0.get_mut(from..).unwrap_or_default();
-        match tail.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, existing)) => {
-                let mut joined = std::mem::replace(existing, Text::Static("")).into_owned();
+    pub(crate) fn push_or_join(&mut self, from: usize, key: Text, value: Text) {
+        let vars = &mut self.vars;
+        let name = key.resolve(&vars.arena);
+        let found = vars
+            .entries
+            .iter()
+            .skip(from)
+            .position(|(k, _)| k.resolve(&vars.arena) == name);
+        match found {
+            Some(i) => {
+                let arena = &vars.arena;
+                let existing = &vars.entries[from + i].1;
+                let mut joined = String::with_capacity(64);
+                joined.push_str(existing.resolve(arena));
                 joined.push(',');
-                joined.push_str(value.as_str());
-                *existing = Text::Owned(joined);
+                joined.push_str(value.resolve(arena));
+                vars.entries[from + i].1 = Text::Owned(joined);
             }
-            None => self.vars.push(key, value),
+            None => vars.push(key, value),
+        }
+    }
+
+    /// Appends `text` to the arena and returns its span (an owned copy in the unlikely case
+    /// that the arena outgrows `u32` offsets).
+    pub(crate) fn arena_text(&mut self, text: &str) -> Text {
+        let start = self.vars.arena.len();
+        self.vars.arena.push_str(text);
+        self.arena_span(start, self.vars.arena.len())
+    }
+
+    /// Appends `text` to the arena and returns where it starts, for spans of it made with
+    /// [`arena_span`](Environ::arena_span).
+    pub(crate) fn arena_append(&mut self, text: &str) -> usize {
+        let start = self.vars.arena.len();
+        self.vars.arena.push_str(text);
+        start
+    }
+
+    /// Appends to the arena whatever `write` writes, and returns its span.
+    pub(crate) fn arena_write(&mut self, write: impl FnOnce(&mut String)) -> Text {
+        let start = self.vars.arena.len();
+        write(&mut self.vars.arena);
+        self.arena_span(start, self.vars.arena.len())
+    }
+
+    /// `arena[start..end]` as a value.
+    #[inline]
+    pub(crate) fn arena_span(&self, start: usize, end: usize) -> Text {
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(start), Ok(end)) => Text::Arena(start, end),
+            _ => Text::Owned(
+                self.vars
+                    .arena
+                    .get(start..end)
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
         }
     }
 
@@ -321,11 +391,11 @@ impl Environ {
             Some(index) => index,
             None => {
                 self.vars
-                    .push(Cow::Owned(key.to_owned()), Text::Owned(value.into()));
-                self.vars.0.len() - 1
+                    .push(Text::Owned(key.to_owned()), Text::Owned(value.into()));
+                self.vars.entries.len() - 1
             }
         };
-        self.vars.0[index].1.as_str()
+        self.vars.text(&self.vars.entries[index].1)
     }
 
     /// The variables in insertion order.
@@ -340,7 +410,10 @@ impl Environ {
     /// assert_eq!(vars, [("REQUEST_METHOD", "GET"), ("PATH_INFO", "/")]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.vars.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
+        self.vars
+            .entries
+            .iter()
+            .map(|(k, v)| (self.vars.text(k), self.vars.text(v)))
     }
 
     /// The variable names in insertion order.
@@ -352,7 +425,7 @@ impl Environ {
     /// assert_eq!(env.keys().collect::<Vec<_>>(), ["b", "a"]); // "b" was replaced in place
     /// ```
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.vars.0.iter().map(|(k, _)| k.as_ref())
+        self.vars.entries.iter().map(|(k, _)| self.vars.text(k))
     }
 
     /// How many CGI/HTTP variables are set (the typed `wsgi.*` fields are not counted).
@@ -367,12 +440,12 @@ impl Environ {
     /// assert_eq!((env.len(), env.is_empty()), (1, false));
     /// ```
     pub fn len(&self) -> usize {
-        self.vars.0.len()
+        self.vars.entries.len()
     }
 
     /// True when no CGI/HTTP variable is set (example at [`len`](Environ::len)).
     pub fn is_empty(&self) -> bool {
-        self.vars.0.is_empty()
+        self.vars.entries.is_empty()
     }
 
     /// The bytes a variable stands for (its latin-1 encoding).
@@ -648,7 +721,7 @@ impl Default for Environ {
 impl fmt::Debug for Environ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
-        map.entries(self.vars.0.iter().map(|(k, v)| (k, v.as_str())));
+        map.entries(self.iter());
         map.entry(&"wsgi.version", &Self::VERSION)
             .entry(&"wsgi.url_scheme", &self.url_scheme())
             .entry(&"wsgi.multithread", &self.multithread)

@@ -212,7 +212,11 @@ impl Headers {
     /// h.set("x-A", "4").unwrap();
     /// assert_eq!(h.items(), [("B".into(), "2".into()), ("x-A".into(), "4".into())]);
     /// ```
-    pub fn set(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Result<(), HeaderError> {
+    pub fn set(
+        &mut self,
+        name: impl AsRef<str>,
+        value: impl AsRef<str>,
+    ) -> Result<(), HeaderError> {
         let (name, value) = (name.as_ref(), value.as_ref());
         check_pair(name, value)?;
         self.remove(name);
@@ -300,11 +304,7 @@ impl Headers {
     /// assert_eq!(h.setdefault("New", "v").unwrap(), "v");
     /// assert_eq!(h.keys(), ["Content-Type", "New"]);
     /// ```
-    pub fn setdefault(
-        &mut self,
-        name: &str,
-        value: impl AsRef<str>,
-    ) -> Result<&str, HeaderError> {
+    pub fn setdefault(&mut self, name: &str, value: impl AsRef<str>) -> Result<&str, HeaderError> {
         let index = match self.position(name) {
             Some(index) => index,
             None => {

@@ -1,7 +1,6 @@
 //! Building the request environ, as `WSGIRequestHandler.get_environ` does (PEP 3333,
 //! "environ Variables"), with gateway's deliberate differences.
 
-use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -69,7 +68,7 @@ fn target_path(target: &str) -> &str {
 
 /// The environ of one request.
 ///
-/// - `base` holds the server's variables (`SERVER_NAME`, `SERVER_PORT`,
+/// - `base` holds the server's variables but `CONTENT_LENGTH`, which comes last (`SERVER_NAME`, `SERVER_PORT`,
 ///   `GATEWAY_INTERFACE`, `SCRIPT_NAME`, ...);
 /// - `SERVER_PROTOCOL`, `REQUEST_METHOD`, `REQUEST_URI` (the raw target) are as sent;
 /// - the target is split at the first `?`: `PATH_INFO` is the percent-decoded path as
@@ -90,11 +89,7 @@ pub(crate) fn build_environ(
 ) -> Environ {
     // Every name pushed here is distinct, so the environ is built without lookups.
     let mut env = Environ::with_storage(storage);
-    for &(key, value) in base {
-        if key != "CONTENT_LENGTH" {
-            env.push_static(key, Text::Static(value));
-        }
-    }
+    env.push_static_all(base);
     let protocol = if head.minor == 0 {
         "HTTP/1.0"
     } else {
@@ -108,11 +103,14 @@ pub(crate) fn build_environ(
             std::borrow::Cow::Owned(method) => Text::Owned(method.clone()),
         },
     );
-    // The target and every header value are slices of one shared copy of the head's text:
-    // one allocation for all of them.
-    let text: Arc<str> = Arc::from(head.headers.text());
+    // The target and every header value are spans of one copy of the head's text in the
+    // environ's arena: no allocation and no reference count per variable.
+    let at = env.arena_append(head.headers.text());
+    let span = |env: &Environ, range: std::ops::Range<usize>| {
+        env.arena_span(at + range.start, at + range.end)
+    };
     let raw_target = head.target();
-    env.push_static("REQUEST_URI", Text::slice(&text, 0..raw_target.len()));
+    env.push_static("REQUEST_URI", span(&env, 0..raw_target.len()));
     let target = target_path(raw_target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let path_start = offset_in(raw_target, path);
@@ -121,7 +119,7 @@ pub(crate) fn build_environ(
         if path.contains('%') {
             Text::Owned(decode_path(path))
         } else {
-            Text::slice(&text, path_start..path_start + path.len())
+            span(&env, path_start..path_start + path.len())
         },
     );
     let query_start = offset_in(raw_target, query);
@@ -130,11 +128,13 @@ pub(crate) fn build_environ(
         if query.is_empty() {
             Text::Static("")
         } else {
-            Text::slice(&text, query_start..query_start + query.len())
+            span(&env, query_start..query_start + query.len())
         },
     );
-    env.push_static("REMOTE_ADDR", Text::Shared(Arc::clone(&peer.addr)));
-    env.push_static("REMOTE_PORT", Text::Shared(Arc::clone(&peer.port)));
+    let addr = env.arena_text(&peer.addr);
+    env.push_static("REMOTE_ADDR", addr);
+    let port = env.arena_text(&peer.port);
+    env.push_static("REMOTE_PORT", port);
 
     let mut content_type = None;
     let mut content_length = None;
@@ -151,18 +151,24 @@ pub(crate) fn build_environ(
         if name.contains('_') && !keep_underscores {
             continue;
         }
-        let key = header_key(name);
-        // A header whose name turns into a CGI variable's is ignored, as the reference does.
-        if CGI_NAMES.contains(&&key[5..]) {
-            continue;
-        }
-        env.push_or_join(fields_start, key, Text::slice(&text, value));
+        let key = match common_key(name) {
+            Some(key) => Text::Static(key),
+            // A header whose name turns into a CGI variable's is ignored, as the reference
+            // does (no common header's does).
+            None if CGI_NAMES.iter().any(|cgi| same_key(cgi, name)) => continue,
+            None => env.arena_write(|arena| push_key(arena, name)),
+        };
+        let value = span(&env, value);
+        env.push_or_join(fields_start, key, value);
     }
-    let content_type =
-        content_type.map_or(Text::Static("text/plain"), |t| Text::slice(&text, t));
+    let content_type = content_type.map_or(Text::Static("text/plain"), |t| span(&env, t));
     env.push_static("CONTENT_TYPE", content_type);
     let content_length = match head.framing {
-        Framing::Length(n) if content_length.is_some() => Text::Owned(n.to_string()),
+        Framing::Length(n) if content_length.is_some() => {
+            let mut digits = [0; 20];
+            let digits = super::handler::decimal(n, &mut digits);
+            env.arena_text(digits)
+        }
         _ => Text::Static(""),
     };
     env.push_static("CONTENT_LENGTH", content_length);
@@ -217,7 +223,10 @@ const COMMON_KEYS: [(&str, &str); 26] = [
     ("range", "HTTP_RANGE"),
     ("expect", "HTTP_EXPECT"),
     ("transfer-encoding", "HTTP_TRANSFER_ENCODING"),
-    ("upgrade-insecure-requests", "HTTP_UPGRADE_INSECURE_REQUESTS"),
+    (
+        "upgrade-insecure-requests",
+        "HTTP_UPGRADE_INSECURE_REQUESTS",
+    ),
     ("dnt", "HTTP_DNT"),
     ("sec-fetch-dest", "HTTP_SEC_FETCH_DEST"),
     ("sec-fetch-mode", "HTTP_SEC_FETCH_MODE"),
@@ -228,24 +237,45 @@ const COMMON_KEYS: [(&str, &str); 26] = [
     ("x-requested-with", "HTTP_X_REQUESTED_WITH"),
 ];
 
-/// A header's environ key: `HTTP_` and the name upper-cased, dashes turned to underscores.
-fn header_key(name: &str) -> Cow<'static, str> {
-    if let Some((_, key)) = COMMON_KEYS
+/// The environ key of a common header, without building it.
+fn common_key(name: &str) -> Option<&'static str> {
+    COMMON_KEYS
         .iter()
         .find(|(lower, _)| lower.len() == name.len() && lower.eq_ignore_ascii_case(name))
-    {
-        return Cow::Borrowed(key);
+        .map(|(_, key)| *key)
+}
+
+/// Appends a header's environ key: `HTTP_` and the name upper-cased, dashes turned to
+/// underscores.
+fn push_key(out: &mut String, name: &str) {
+    out.push_str("HTTP_");
+    out.extend(name.chars().map(key_char));
+}
+
+fn key_char(c: char) -> char {
+    if c == '-' {
+        '_'
+    } else {
+        c.to_ascii_uppercase()
     }
-    let mut key = String::with_capacity(name.len() + 5);
-    key.push_str("HTTP_");
-    key.extend(name.chars().map(|c| {
-        if c == '-' {
-            '_'
-        } else {
-            c.to_ascii_uppercase()
+}
+
+/// True when the header `name` would become the variable `key` (less its `HTTP_`).
+fn same_key(key: &str, name: &str) -> bool {
+    key.len() == name.len() && key.chars().zip(name.chars()).all(|(k, n)| k == key_char(n))
+}
+
+/// A header's environ key (see [`push_key`]).
+#[cfg(test)]
+fn header_key(name: &str) -> std::borrow::Cow<'static, str> {
+    match common_key(name) {
+        Some(key) => std::borrow::Cow::Borrowed(key),
+        None => {
+            let mut key = String::new();
+            push_key(&mut key, name);
+            std::borrow::Cow::Owned(key)
         }
-    }));
-    Cow::Owned(key)
+    }
 }
 
 /// A client's address as environ values, made once per connection and shared by its requests.
@@ -293,7 +323,12 @@ mod tests {
             assert_eq!(header_key(&lower.to_ascii_uppercase()), key);
         }
         assert_eq!(header_key("X-Custom-Thing"), "HTTP_X_CUSTOM_THING");
-        assert!(matches!(header_key("Host"), std::borrow::Cow::Borrowed("HTTP_HOST")));
+        assert!(super::same_key("SCRIPT_NAME", "script-name"));
+        assert!(!super::same_key("SCRIPT_NAME", "script-names"));
+        assert!(matches!(
+            header_key("Host"),
+            std::borrow::Cow::Borrowed("HTTP_HOST")
+        ));
     }
 
     #[test]

@@ -161,6 +161,8 @@ pub(crate) struct Settings {
     pub(crate) read_buffer: usize,
     /// Interned (see [`intern`]), so a request's environ shares them without reference counts.
     pub(crate) base_environ: Vec<(&'static str, &'static str)>,
+    /// `base_environ` but `CONTENT_LENGTH`: what every request's environ starts with.
+    pub(crate) request_base: Vec<(&'static str, &'static str)>,
     pub(crate) request_handler: Hooks,
 }
 
@@ -664,6 +666,11 @@ impl ServerBuilder {
             server_software: self.server_software,
             stderr: self.stderr.unwrap_or_else(ErrorStream::stderr),
             read_buffer: 4096,
+            request_base: base_environ
+                .iter()
+                .filter(|(key, _)| *key != "CONTENT_LENGTH")
+                .copied()
+                .collect(),
             base_environ,
             request_handler: self.request_handler,
         };
@@ -1236,10 +1243,7 @@ impl WsgiServer {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn base_environ(&self) -> Vec<(&'static str, &str)> {
-        self.shared
-            .settings
-            .base_environ
-            .clone()
+        self.shared.settings.base_environ.clone()
     }
 
     /// How many connections the reactor holds (idle, reading a head, or closing).

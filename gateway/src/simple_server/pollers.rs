@@ -96,7 +96,10 @@ impl Pollers {
     pub(crate) fn handled_one(&self) -> bool {
         // Only this worker writes its counter: a plain load and store, no locked instruction.
         let handled = &self.slot().handled;
-        handled.store(handled.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        handled.store(
+            handled.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
         if !self.shrinking.load(Ordering::Relaxed) {
             return false;
         }
@@ -137,6 +140,13 @@ impl Pollers {
             .iter()
             .filter(|w| w.active.load(Ordering::Acquire))
             .count()
+    }
+
+    /// True when some worker is waiting in epoll (or about to).
+    pub(crate) fn any_in_epoll(&self) -> bool {
+        self.workers
+            .iter()
+            .any(|w| w.in_epoll.load(Ordering::Acquire))
     }
 
     fn idle(&self) -> usize {

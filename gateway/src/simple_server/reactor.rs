@@ -32,6 +32,12 @@ use crate::App;
 
 /// The epoll key of the shutdown eventfd.
 const WAKE: u64 = u64::MAX;
+/// The epoll key of the eventfd that wakes one waiting worker for queued events.
+const KICK: u64 = u64::MAX - 2;
+/// Events taken per `epoll_wait`. The first is served at once, the rest go to the shared
+/// ready queue, where every worker looks before it waits: under load most requests are
+/// found there, and a worker stuck in a slow app holds none of them back.
+const EVENTS_PER_WAIT: usize = 16;
 /// How often the acceptor checks for workers stuck in apps while some are serving.
 const POLLER_TICK: Duration = Duration::from_millis(2);
 /// How often parked connections are checked against their deadlines.
@@ -50,6 +56,10 @@ pub(crate) struct Shared {
     pub(crate) app_generation: std::sync::atomic::AtomicU64,
     epoll: OwnedFd,
     wake: OwnedFd,
+    /// Written to wake one worker waiting in epoll when events were queued (see `queue`).
+    kick: OwnedFd,
+    /// Keys of connections with events that a worker took from epoll but has not served.
+    ready: crossbeam_deque::Injector<u64>,
     pub(crate) listener: TcpListener,
     pool: rayon::ThreadPool,
     pollers: Pollers,
@@ -88,6 +98,14 @@ impl Shared {
         let wake = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
         // Level-triggered: once written, every worker's wait returns it, so all of them stop.
         epoll::add(&epoll, &wake, EventData::new_u64(WAKE), EventFlags::IN)?;
+        // Edge-triggered: each write wakes one waiter.
+        let kick = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+        epoll::add(
+            &epoll,
+            &kick,
+            EventData::new_u64(KICK),
+            EventFlags::IN | EventFlags::ET,
+        )?;
         let stderr = settings.stderr.clone();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.threads)
@@ -107,6 +125,8 @@ impl Shared {
             app_generation: std::sync::atomic::AtomicU64::new(0),
             epoll,
             wake,
+            kick,
+            ready: crossbeam_deque::Injector::new(),
             listener,
             pool,
             pollers: Pollers::new(
@@ -323,27 +343,72 @@ impl Shared {
         }
     }
 
+    /// A queued event, if any.
+    fn take_ready(&self) -> Option<u64> {
+        loop {
+            match self.ready.steal() {
+                crossbeam_deque::Steal::Success(key) => return Some(key),
+                crossbeam_deque::Steal::Empty => return None,
+                crossbeam_deque::Steal::Retry => {}
+            }
+        }
+    }
+
+    /// The next event for this worker: a queued one, else one from epoll (queueing the rest
+    /// of what epoll returned, and waking a waiting worker for them).
+    fn next_event(&self, events: &mut [MaybeUninit<epoll::Event>]) -> io::Result<Option<u64>> {
+        if let Some(key) = self.take_ready() {
+            return Ok(Some(key));
+        }
+        self.pollers.enter_epoll();
+        // Announced as waiting before looking again: a worker that queues events from now on
+        // sees this one waiting and kicks it (see `queue_rest`).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if let Some(key) = self.take_ready() {
+            self.pollers.leave_epoll();
+            return Ok(Some(key));
+        }
+        let waited = epoll::wait(&self.epoll, events, None);
+        self.pollers.leave_epoll();
+        let ready = match waited {
+            Ok((ready, _)) => ready,
+            Err(rustix::io::Errno::INTR) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some((first, rest)) = ready.split_first() else {
+            return Ok(None);
+        };
+        if !rest.is_empty() {
+            for event in rest {
+                self.ready.push(event.data.u64());
+            }
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if self.pollers.any_in_epoll() {
+                let _ = rustix::io::write(&self.kick, &1u64.to_ne_bytes());
+            }
+        }
+        Ok(Some(first.data.u64()))
+    }
+
     /// A worker: waits on the epoll set and serves what it wakes for, until shutdown.
     fn worker_loop(self: &Arc<Self>) {
-        let mut events = [MaybeUninit::<epoll::Event>::uninit(); 1];
+        let mut events = [MaybeUninit::<epoll::Event>::uninit(); EVENTS_PER_WAIT];
         'slot: while self.pollers.acquire(&self.shutdown) {
             loop {
-                self.pollers.enter_epoll();
-                let waited = epoll::wait(&self.epoll, &mut events[..], None);
-                self.pollers.leave_epoll();
-                let key = match waited {
-                    Ok((ready, _)) => match ready.first() {
-                        Some(event) => event.data.u64(),
-                        None => continue,
-                    },
-                    Err(rustix::io::Errno::INTR) => continue,
+                let key = match self.next_event(&mut events) {
+                    Ok(Some(key)) => key,
+                    Ok(None) => continue,
                     Err(e) => {
                         self.log(&format!("epoll_wait failed: {e}; worker stopping"));
                         self.pollers.release();
                         break 'slot;
                     }
                 };
-                if key != WAKE {
+                if key == KICK {
+                    // Keep the counter small; the queued events are taken on the next turn.
+                    let mut count = [0u8; 8];
+                    let _ = rustix::io::read(&self.kick, &mut count);
+                } else if key != WAKE {
                     self.on_event(key);
                 } else if self.shutdown.load(Ordering::Acquire) {
                     // epoll wakes one waiter per new event: poke the eventfd again so the

@@ -248,8 +248,7 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
     // allocates.
     let mut stack = [MaybeUninit::<httparse::Header<'_>>::uninit(); STACK_HEADERS];
     let mut heap = Vec::new();
-    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if limits.max_headers <= STACK_HEADERS
-    {
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if limits.max_headers <= STACK_HEADERS {
         &mut stack[..limits.max_headers]
     } else {
         heap.resize(limits.max_headers, MaybeUninit::uninit());

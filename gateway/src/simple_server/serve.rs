@@ -50,7 +50,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     fault.reset();
     let environ = build_environ(
         &head,
-        &settings.base_environ,
+        &settings.request_base,
         &conn.peer_vars,
         settings.keep_underscore_headers,
         std::mem::take(&mut conn.environ_storage),
