@@ -2,7 +2,6 @@
 
 use std::io::{self, Seek};
 use std::net::{IpAddr, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -43,8 +42,6 @@ pub(crate) struct Exchange {
     pub(crate) keep_alive: bool,
     pub(crate) request_line: String,
     pub(crate) peer: IpAddr,
-    /// Set by `wsgi.input` when the request body turned out bad.
-    pub(crate) fault: BodyProgress,
 }
 
 /// One request's handler: the [`BaseHandler`] engine in origin-server mode, writing to the
@@ -52,7 +49,9 @@ pub(crate) struct Exchange {
 pub(crate) struct ServerHandler<'s> {
     state: HandlerState,
     environ: Option<Environ>,
-    stream: Arc<TcpStream>,
+    stream: &'s TcpStream,
+    /// Set by `wsgi.input` when the request body turned out bad.
+    fault: &'s BodyProgress,
     out: Vec<u8>,
     /// `wsgi.errors` and the error log of this request.
     stderr: ErrorStream,
@@ -67,17 +66,19 @@ pub(crate) struct ServerHandler<'s> {
 impl<'s> ServerHandler<'s> {
     pub(crate) fn new(
         environ: Environ,
-        stream: Arc<TcpStream>,
+        stream: &'s TcpStream,
         stderr: ErrorStream,
         settings: &'s Settings,
         shutdown: &'s AtomicBool,
         exchange: Exchange,
+        fault: &'s BodyProgress,
         out: Vec<u8>,
     ) -> Self {
         ServerHandler {
             state: HandlerState::default(),
             environ: Some(environ),
             stream,
+            fault,
             out,
             stderr,
             settings,
@@ -103,7 +104,7 @@ impl<'s> ServerHandler<'s> {
         if self.out.len() + data.len() >= DIRECT_WRITE {
             self.flush_out()?;
             if data.len() >= DIRECT_WRITE {
-                return write_all(&self.stream, data, self.settings.limits.write_timeout);
+                return write_all(self.stream, data, self.settings.limits.write_timeout);
             }
         }
         self.out.extend_from_slice(data);
@@ -112,7 +113,7 @@ impl<'s> ServerHandler<'s> {
 
     fn flush_out(&mut self) -> io::Result<()> {
         if !self.out.is_empty() {
-            let result = write_all(&self.stream, &self.out, self.settings.limits.write_timeout);
+            let result = write_all(self.stream, &self.out, self.settings.limits.write_timeout);
             self.out.clear();
             result?;
         }
@@ -124,7 +125,7 @@ impl<'s> ServerHandler<'s> {
     }
 
     fn fault_status(&self) -> Option<(&'static str, &'static [u8])> {
-        match self.exchange.fault.get() {
+        match self.fault.get() {
             BodyFault::None | BodyFault::Truncated => None,
             BodyFault::Malformed => {
                 Some(("400 Bad Request", b"Bad Request: malformed request body\n"))
@@ -166,7 +167,7 @@ impl<'s> ServerHandler<'s> {
     /// sendfile(2) from the file's current offset, at most `limit` bytes.
     fn send_file(&mut self, wrapper: &mut FileWrapper, limit: u64) -> io::Result<u64> {
         let timeout = self.settings.limits.write_timeout;
-        let stream = Arc::clone(&self.stream);
+        let stream = self.stream;
         let Some(file) = wrapper.as_file() else {
             return Ok(0);
         };
@@ -176,11 +177,11 @@ impl<'s> ServerHandler<'s> {
             let step = usize::try_from(limit - sent)
                 .unwrap_or(SENDFILE_STEP)
                 .min(SENDFILE_STEP);
-            match rustix::fs::sendfile(&*stream, &*file, Some(&mut offset), step) {
+            match rustix::fs::sendfile(stream, &*file, Some(&mut offset), step) {
                 Ok(0) => break,
                 Ok(n) => sent += n as u64,
                 Err(rustix::io::Errno::AGAIN) => {
-                    if !wait_ready(&*stream, PollFlags::OUT, timeout)? {
+                    if !wait_ready(stream, PollFlags::OUT, timeout)? {
                         return Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out"));
                     }
                 }
@@ -258,7 +259,7 @@ impl BaseHandler for ServerHandler<'_> {
     /// unknown one is chunked on HTTP/1.1 and close-delimited on HTTP/1.0. `Connection`
     /// says whether the connection stays open.
     fn cleanup_headers(&mut self) {
-        let body = &self.exchange.fault;
+        let body = &self.fault;
         // Known now to end in a close (RFC 9112 §9.6: say so): a bad body, shutdown, a client
         // still waiting for 100 Continue, or more unread body than the server will drain.
         let unread = body.unread();

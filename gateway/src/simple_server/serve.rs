@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::body::{BodyState, RequestInput};
-use super::conn::{Conn, write_all};
+use super::conn::{CachedApp, Conn, write_all};
 use super::environ::build_environ;
 use super::handler::{Exchange, ServerHandler, error_response, log_date};
 use super::reactor::Shared;
-use super::request::{self, Framing, HttpError};
+use super::request::{self, Framing, HttpError, RequestHead};
 use super::{Request, Settings, WsgiRequestHandler};
+use crate::environ::VarStorage;
 use crate::handlers::{BaseHandler, Outcome};
 use crate::{App, AppError, Body, Environ, Input, StartResponse};
 
@@ -46,8 +47,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         Err(error) => return reject(settings, conn, &error),
     };
     conn.buf.consume(head.len);
-    let fault = conn.fault.clone();
-    fault.reset();
+    conn.fault.reset();
     let environ = build_environ(
         &head,
         &settings.request_base,
@@ -69,10 +69,6 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     };
     let mut environ = hooks.get_environ(&request, environ);
     let stderr = hooks.get_stderr(&settings.stderr);
-    let (chunked, length) = match head.framing {
-        Framing::Chunked => (true, 0),
-        Framing::Length(n) => (false, n),
-    };
     let exchange = Exchange {
         minor: head.minor,
         head: head.is_head(),
@@ -83,12 +79,41 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
             String::new()
         },
         peer: conn.peer.ip(),
-        fault: fault.clone(),
     };
-    let stream = Arc::clone(&conn.stream);
-    let key = conn.key;
     let app = shared.app_for(&mut conn.app);
     let out = std::mem::take(&mut conn.out);
+    let handled = Handled {
+        hooks,
+        app: &*app.1,
+    };
+    if head.framing == Framing::Length(0) && !head.expect_continue {
+        // No body (most requests): `wsgi.input` is empty and the connection stays here, so
+        // the handler borrows it and nothing is shared or handed back.
+        let mut handler = ServerHandler::new(
+            environ,
+            &conn.stream,
+            stderr,
+            settings,
+            &shared.shutdown,
+            exchange,
+            &conn.fault,
+            out,
+        );
+        let finished = handler.run(&handled);
+        let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
+        let out = handler.into_buffer();
+        let storage = finished.environ.into_storage();
+        return finish(shared, conn, keep_alive, out, storage, head, app);
+    }
+    let (chunked, length) = match head.framing {
+        Framing::Chunked => (true, 0),
+        Framing::Length(n) => (false, n),
+    };
+    // A body: `wsgi.input` owns the connection while the app runs, and hands it back through
+    // `slot` when the environ is dropped.
+    let stream = Arc::clone(&conn.stream);
+    let fault = conn.fault.clone();
+    let key = conn.key;
     let slot = conn.slot.take().unwrap_or_default();
     let body = BodyState::new(
         conn,
@@ -99,17 +124,14 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         fault.clone(),
     );
     environ.set_input(Input::new(RequestInput::new(body, Arc::clone(&slot))));
-    let handled = Handled {
-        hooks,
-        app: &*app.1,
-    };
     let mut handler = ServerHandler::new(
         environ,
-        Arc::clone(&stream),
+        &stream,
         stderr,
         settings,
         &shared.shutdown,
         exchange,
+        &fault,
         out,
     );
     let finished = handler.run(&handled);
@@ -123,20 +145,38 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         let _ = stream.shutdown(Shutdown::Both);
         return Served::Lost(key);
     };
-    if !keep_alive
-        || shared.shutdown.load(Ordering::Acquire)
-        || !body.drain(settings.limits.max_drain)
+    if keep_alive
+        && !shared.shutdown.load(Ordering::Acquire)
+        && !body.drain(settings.limits.max_drain)
     {
-        // RFC 9112 §9.6: shut the write side, keep reading for a while, so unread request
-        // bytes do not turn the close into a reset that destroys the response.
+        // More unread body than the server drains: close (see `finish`).
         let _ = body.conn.stream.shutdown(Shutdown::Write);
         return Served::Linger(body.conn);
     }
     let mut conn = body.conn;
+    conn.slot = Some(slot);
+    finish(shared, conn, keep_alive, out, storage, head, app)
+}
+
+/// After a response: the connection keeps its buffers for the next request, or closes.
+fn finish(
+    shared: &Shared,
+    mut conn: Conn,
+    keep_alive: bool,
+    out: Vec<u8>,
+    storage: VarStorage,
+    head: RequestHead,
+    app: CachedApp,
+) -> Served {
+    if !keep_alive || shared.shutdown.load(Ordering::Acquire) {
+        // RFC 9112 §9.6: shut the write side, keep reading for a while, so unread request
+        // bytes do not turn the close into a reset that destroys the response.
+        let _ = conn.stream.shutdown(Shutdown::Write);
+        return Served::Linger(conn);
+    }
     conn.out = out;
     conn.environ_storage = storage;
     conn.head_fields = head.headers;
-    conn.slot = Some(slot);
     conn.app = Some(app);
     Served::KeepAlive(conn)
 }
