@@ -36,12 +36,14 @@ enum Framing {
 
 /// What the server knows of the request when it answers it.
 #[derive(Debug)]
-pub(crate) struct Exchange {
+pub(crate) struct Exchange<'s> {
     pub(crate) minor: u8,
     pub(crate) head: bool,
     pub(crate) keep_alive: bool,
     pub(crate) request_line: String,
     pub(crate) peer: IpAddr,
+    /// Set by `wsgi.input` when the request body turned out bad.
+    pub(crate) fault: &'s BodyProgress,
 }
 
 /// One request's handler: the [`BaseHandler`] engine in origin-server mode, writing to the
@@ -50,15 +52,13 @@ pub(crate) struct ServerHandler<'s> {
     state: HandlerState,
     environ: Option<Environ>,
     stream: &'s TcpStream,
-    /// Set by `wsgi.input` when the request body turned out bad.
-    fault: &'s BodyProgress,
     out: Vec<u8>,
     /// `wsgi.errors` and the error log of this request.
     stderr: ErrorStream,
     settings: &'s Settings,
     /// The server's shutdown flag: once set, responses say `Connection: close`.
     shutdown: &'s AtomicBool,
-    exchange: Exchange,
+    exchange: Exchange<'s>,
     framing: Framing,
     body_written: u64,
 }
@@ -70,15 +70,13 @@ impl<'s> ServerHandler<'s> {
         stderr: ErrorStream,
         settings: &'s Settings,
         shutdown: &'s AtomicBool,
-        exchange: Exchange,
-        fault: &'s BodyProgress,
+        exchange: Exchange<'s>,
         out: Vec<u8>,
     ) -> Self {
         ServerHandler {
             state: HandlerState::default(),
             environ: Some(environ),
             stream,
-            fault,
             out,
             stderr,
             settings,
@@ -125,7 +123,7 @@ impl<'s> ServerHandler<'s> {
     }
 
     fn fault_status(&self) -> Option<(&'static str, &'static [u8])> {
-        match self.fault.get() {
+        match self.exchange.fault.get() {
             BodyFault::None | BodyFault::Truncated => None,
             BodyFault::Malformed => {
                 Some(("400 Bad Request", b"Bad Request: malformed request body\n"))
@@ -259,7 +257,7 @@ impl BaseHandler for ServerHandler<'_> {
     /// unknown one is chunked on HTTP/1.1 and close-delimited on HTTP/1.0. `Connection`
     /// says whether the connection stays open.
     fn cleanup_headers(&mut self) {
-        let body = &self.fault;
+        let body = &self.exchange.fault;
         // Known now to end in a close (RFC 9112 §9.6: say so): a bad body, shutdown, a client
         // still waiting for 100 Continue, or more unread body than the server will drain.
         let unread = body.unread();

@@ -69,16 +69,20 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     };
     let mut environ = hooks.get_environ(&request, environ);
     let stderr = hooks.get_stderr(&settings.stderr);
-    let exchange = Exchange {
-        minor: head.minor,
-        head: head.is_head(),
-        keep_alive: head.keep_alive && !single && !shared.shutdown.load(Ordering::Acquire),
-        request_line: if settings.access_log {
-            head.request_line()
-        } else {
-            String::new()
-        },
-        peer: conn.peer.ip(),
+    let request_line = if settings.access_log {
+        head.request_line()
+    } else {
+        String::new()
+    };
+    let (minor, is_head, peer) = (head.minor, head.is_head(), conn.peer.ip());
+    let keep_alive = head.keep_alive && !single && !shared.shutdown.load(Ordering::Acquire);
+    let exchange = move |fault| Exchange {
+        minor,
+        head: is_head,
+        keep_alive,
+        request_line,
+        peer,
+        fault,
     };
     let app = shared.app_for(&mut conn.app);
     let out = std::mem::take(&mut conn.out);
@@ -95,8 +99,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
             stderr,
             settings,
             &shared.shutdown,
-            exchange,
-            &conn.fault,
+            exchange(&conn.fault),
             out,
         );
         let finished = handler.run(&handled);
@@ -130,8 +133,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         stderr,
         settings,
         &shared.shutdown,
-        exchange,
-        &fault,
+        exchange(&fault),
         out,
     );
     let finished = handler.run(&handled);
