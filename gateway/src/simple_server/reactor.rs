@@ -14,7 +14,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::net::{Shutdown, TcpListener};
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,38 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// response instead of a reset).
 const LINGER: Duration = Duration::from_secs(2);
 
+/// A clock for deadlines that workers read without a system call: the acceptor advances it
+/// on every turn of its loop (at least every [`SWEEP_EVERY`]). Deadlines taken from it get
+/// [`SWEEP_EVERY`] of slack, so a connection is never closed early, and at most that much
+/// (plus the sweep's own period) late.
+#[derive(Debug)]
+struct CoarseClock {
+    start: Instant,
+    /// Milliseconds since `start` at the acceptor's last turn.
+    elapsed_ms: AtomicU64,
+}
+
+impl CoarseClock {
+    fn new() -> Self {
+        CoarseClock {
+            start: Instant::now(),
+            elapsed_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn advance(&self, now: Instant) {
+        let ms = now.saturating_duration_since(self.start).as_millis();
+        self.elapsed_ms
+            .store(u64::try_from(ms).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// `timeout` from (about) now, never early.
+    fn deadline(&self, timeout: Duration) -> Instant {
+        let elapsed = Duration::from_millis(self.elapsed_ms.load(Ordering::Relaxed));
+        self.start + elapsed + timeout + SWEEP_EVERY
+    }
+}
+
 /// What the acceptor, the workers and the server's handles share.
 pub(crate) struct Shared {
     pub(crate) settings: Settings,
@@ -70,6 +102,7 @@ pub(crate) struct Shared {
     workers: AtomicUsize,
     idle: (Mutex<()>, Condvar),
     pub(crate) shutdown: AtomicBool,
+    clock: CoarseClock,
 }
 
 impl std::fmt::Debug for Shared {
@@ -138,6 +171,7 @@ impl Shared {
             workers: AtomicUsize::new(0),
             idle: (Mutex::new(()), Condvar::new()),
             shutdown: AtomicBool::new(false),
+            clock: CoarseClock::new(),
         })
     }
 
@@ -279,7 +313,7 @@ impl Shared {
                             parked.conn.buf.consume(n);
                         } else if parked.park == Park::Idle {
                             parked.park = Park::Head;
-                            parked.deadline = Instant::now() + limits.header_read_timeout;
+                            parked.deadline = self.clock.deadline(limits.header_read_timeout);
                         }
                     }
                     Ok(Filled::WouldBlock) => break false,
@@ -299,12 +333,11 @@ impl Shared {
                         Parked {
                             conn,
                             park: if idle { Park::Idle } else { Park::Head },
-                            deadline: Instant::now()
-                                + if idle {
-                                    limits.keep_alive_timeout
-                                } else {
-                                    limits.header_read_timeout
-                                },
+                            deadline: self.clock.deadline(if idle {
+                                limits.keep_alive_timeout
+                            } else {
+                                limits.header_read_timeout
+                            }),
                         }
                     }
                     Served::Linger(conn) => {
@@ -312,7 +345,7 @@ impl Shared {
                         Parked {
                             conn,
                             park: Park::Linger,
-                            deadline: Instant::now() + LINGER,
+                            deadline: self.clock.deadline(LINGER),
                         }
                     }
                     Served::Lost(key) => {
@@ -487,6 +520,7 @@ impl Shared {
     /// `serve_forever`: starts the workers, then accepts and sweeps until shutdown; then
     /// closes idle connections and waits (up to the shutdown timeout) for requests in flight.
     pub(crate) fn run_reactor(self: &Arc<Self>) -> io::Result<()> {
+        self.clock.advance(Instant::now());
         for _ in 0..self.settings.threads {
             let shared = Arc::clone(self);
             self.workers.fetch_add(1, Ordering::AcqRel);
@@ -497,6 +531,7 @@ impl Shared {
         let mut paused_until: Option<Instant> = None;
         while !self.shutdown.load(Ordering::Acquire) {
             let now = Instant::now();
+            self.clock.advance(now);
             let tick = if self.pollers.serving() {
                 POLLER_TICK
             } else {
@@ -519,6 +554,7 @@ impl Shared {
                 paused_until = self.accept_all();
             }
             let now = Instant::now();
+            self.clock.advance(now);
             if now.duration_since(last_tick) >= POLLER_TICK {
                 last_tick = now;
                 self.pollers.monitor();
