@@ -1,6 +1,7 @@
 //! `format_date_time`: RFC 1123 dates for the `Date` header.
 
 use std::cell::RefCell;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MONTHS: [&str; 12] = [
@@ -54,9 +55,9 @@ thread_local! {
 /// Calls `f` with the current time as an HTTP date, formatted at most once per second per
 /// thread (no allocation on the hot path).
 pub(crate) fn with_http_date_now<T>(f: impl FnOnce(&str) -> T) -> T {
-    // The coarse clock (a few milliseconds of resolution) is enough for a date in seconds
-    // and costs a fraction of a precise read.
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse).tv_sec;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.0 != now {
