@@ -14,34 +14,58 @@ use crate::latin1;
 /// Room reserved on the first insert: a server's request environ holds 20 to 40 variables.
 const TYPICAL_VARS: usize = 32;
 
+/// The variables: one string holding every name and value, and a small table of spans into
+/// it, searched linearly (for the 20 to 40 variables of a request that is faster to build and
+/// to read than a tree or a hash map, and it keeps insertion order). A server copies a
+/// request's head into the string once and makes every variable taken from it a span: no
+/// allocation and no reference count per variable, and entries are plain offsets.
 #[derive(Debug, Default, Clone)]
 struct Vars {
-    entries: Vec<(Text, Text)>,
-    /// The text [`Text::Arena`] names and values point into: a server copies a request's
-    /// head here once, and every variable taken from it is a span, with no allocation and no
-    /// reference count per variable. Replaced or removed variables leave their text behind
-    /// until the environ is dropped or recycled.
-    arena: String,
+    entries: Vec<Entry>,
+    text: String,
+    /// Bytes of `text` that no entry uses any more (replaced or removed values).
+    garbage: usize,
+}
+
+/// A variable: its name is `text[key.0..key.1]`, its value `text[value.0..value.1]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    key: (usize, usize),
+    value: (usize, usize),
 }
 
 impl Vars {
-    fn text<'a>(&'a self, text: &'a Text) -> &'a str {
-        text.resolve(&self.arena)
+    fn key(&self, entry: &Entry) -> &str {
+        self.text.get(entry.key.0..entry.key.1).unwrap_or_default()
+    }
+
+    fn value(&self, entry: &Entry) -> &str {
+        self.text.get(entry.value.0..entry.value.1).unwrap_or_default()
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| self.text(k) == key)
+        self.entries.iter().position(|e| self.key(e) == key)
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.position(key).map(|i| self.text(&self.entries[i].1))
+        self.position(key).map(|i| self.value(&self.entries[i]))
     }
 
-    fn insert(&mut self, key: Text, value: Text) -> Option<String> {
-        match self.position(key.resolve(&self.arena)) {
+    /// Appends `text` and returns its span.
+    fn append(&mut self, text: &str) -> (usize, usize) {
+        let start = self.text.len();
+        self.text.push_str(text);
+        (start, self.text.len())
+    }
+
+    fn insert(&mut self, key: &str, value: &str) -> Option<String> {
+        match self.position(key) {
             Some(i) => {
-                let old = std::mem::replace(&mut self.entries[i].1, value);
-                Some(old.into_owned(&self.arena))
+                let old = self.value(&self.entries[i]).to_owned();
+                let span = self.append(value);
+                self.entries[i].value = span;
+                self.discard(old.len());
+                Some(old)
             }
             None => {
                 self.push(key, value);
@@ -51,53 +75,64 @@ impl Vars {
     }
 
     /// Appends without looking for the key: the caller knows it is not there.
+    fn push(&mut self, key: &str, value: &str) {
+        let key = self.append(key);
+        let value = self.append(value);
+        self.push_entry(Entry { key, value });
+    }
+
     #[inline]
-    fn push(&mut self, key: Text, value: Text) {
+    fn push_entry(&mut self, entry: Entry) {
         if self.entries.capacity() == 0 {
             self.entries.reserve(TYPICAL_VARS);
         }
-        self.entries.push((key, value));
+        self.entries.push(entry);
     }
 
     fn remove(&mut self, key: &str) -> Option<String> {
         let i = self.position(key)?;
-        let (_, value) = self.entries.remove(i);
-        Some(value.into_owned(&self.arena))
+        let entry = self.entries.remove(i);
+        let old = self.value(&entry).to_owned();
+        self.discard(entry.key.1 - entry.key.0 + old.len());
+        Some(old)
+    }
+
+    /// Notes `bytes` of unused text, and compacts the text once they outweigh the rest.
+    fn discard(&mut self, bytes: usize) {
+        self.garbage += bytes;
+        if self.garbage > 4096 && self.garbage > self.text.len() / 2 {
+            let mut text = String::with_capacity(self.text.len() - self.garbage);
+            for entry in &mut self.entries {
+                let key = (text.len(), text.len() + entry.key.1 - entry.key.0);
+                text.push_str(&self.text[entry.key.0..entry.key.1]);
+                let value = (text.len(), text.len() + entry.value.1 - entry.value.0);
+                text.push_str(&self.text[entry.value.0..entry.value.1]);
+                *entry = Entry { key, value };
+            }
+            self.text = text;
+            self.garbage = 0;
+        }
     }
 }
 
-/// A variable's name or value: a `'static` string, an owned one, or a span of the environ's
-/// arena (see [`Vars`]).
-#[derive(Debug, Clone)]
-pub(crate) enum Text {
-    Static(&'static str),
-    Owned(String),
-    /// `arena[start..end]`.
-    Arena(u32, u32),
-}
+/// Variables every request of a server starts with, laid out once (see
+/// [`Environ::push_prefix`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct VarsPrefix(Vars);
 
-impl Text {
-    fn resolve<'a>(&'a self, arena: &'a str) -> &'a str {
-        match self {
-            Text::Static(s) => s,
-            Text::Owned(s) => s,
-            Text::Arena(start, end) => arena
-                .get(*start as usize..*end as usize)
-                .unwrap_or_default(),
+impl VarsPrefix {
+    pub(crate) fn new(vars: &[(&str, &str)]) -> Self {
+        let mut prefix = Vars::default();
+        for (key, value) in vars {
+            prefix.push(key, value);
         }
-    }
-
-    fn into_owned(self, arena: &str) -> String {
-        match self {
-            Text::Owned(s) => s,
-            other => other.resolve(arena).to_owned(),
-        }
+        VarsPrefix(prefix)
     }
 }
 
 /// The allocations behind an environ's variables, recycled between requests.
 #[derive(Debug, Default)]
-pub(crate) struct VarStorage(Vec<(Text, Text)>, String);
+pub(crate) struct VarStorage(Vec<Entry>, String);
 
 /// The request environment handed to every [`App`](crate::App).
 ///
@@ -226,13 +261,12 @@ impl Environ {
     /// assert_eq!(env.insert("PATH_INFO", "/b").as_deref(), Some("/a"));
     /// assert_eq!(env.get("PATH_INFO"), Some("/b"));
     /// ```
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.vars
-            .insert(Text::Owned(key.into()), Text::Owned(value.into()))
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> Option<String> {
+        self.vars.insert(key.as_ref(), value.as_ref())
     }
 
-    /// Sets a variable whose name is a `'static` string (no allocation for the name): the
-    /// fast path servers use for CGI names.
+    /// Sets a variable whose name is a `'static` string (the same as
+    /// [`insert`](Environ::insert), kept for code written against earlier versions).
     ///
     /// ```
     /// use gateway::Environ;
@@ -242,9 +276,8 @@ impl Environ {
     /// assert_eq!(env.insert_static("SERVER_PROTOCOL", "HTTP/1.0").as_deref(), Some("HTTP/1.1"));
     /// assert_eq!(env.get("SERVER_PROTOCOL"), Some("HTTP/1.0"));
     /// ```
-    pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) -> Option<String> {
-        self.vars
-            .insert(Text::Static(key), Text::Owned(value.into()))
+    pub fn insert_static(&mut self, key: &'static str, value: impl AsRef<str>) -> Option<String> {
+        self.vars.insert(key, value.as_ref())
     }
 
     /// An empty environ that reuses `storage` (from [`into_storage`](Environ::into_storage)) for
@@ -255,7 +288,8 @@ impl Environ {
         let mut environ = Environ::new();
         environ.vars = Vars {
             entries: storage.0,
-            arena: storage.1,
+            text: storage.1,
+            garbage: 0,
         };
         environ
     }
@@ -264,88 +298,77 @@ impl Environ {
     pub(crate) fn into_storage(mut self) -> VarStorage {
         let mut vars = std::mem::take(&mut self.vars);
         vars.entries.clear();
-        vars.arena.clear();
-        VarStorage(vars.entries, vars.arena)
+        vars.text.clear();
+        VarStorage(vars.entries, vars.text)
     }
 
-    /// Appends a variable with a `'static` name and value, without looking for an existing
-    /// one: for servers building an environ whose names they know are distinct.
-    /// Appends `'static` variables, without looking for existing ones (see
-    /// [`push_static`](Environ::push_static)); written in place, in one pass.
-    pub(crate) fn push_static_all(&mut self, entries: &[(&'static str, &'static str)]) {
-        self.vars.entries.reserve(entries.len().max(TYPICAL_VARS));
-        self.vars.entries.extend(
-            entries
-                .iter()
-                .map(|&(key, value)| (Text::Static(key), Text::Static(value))),
-        );
+    /// Appends a server's fixed variables, without looking for existing ones: two copies.
+    pub(crate) fn push_prefix(&mut self, prefix: &VarsPrefix) {
+        let at = self.vars.text.len();
+        self.vars.text.push_str(&prefix.0.text);
+        self.vars.entries.reserve(TYPICAL_VARS);
+        self.vars.entries.extend(prefix.0.entries.iter().map(|e| Entry {
+            key: (e.key.0 + at, e.key.1 + at),
+            value: (e.value.0 + at, e.value.1 + at),
+        }));
     }
 
-    #[inline]
-    pub(crate) fn push_static(&mut self, key: &'static str, value: Text) {
-        self.vars.push(Text::Static(key), value);
+    /// Appends a variable without looking for an existing one: for servers building an
+    /// environ whose names they know are distinct.
+    pub(crate) fn push_var(&mut self, key: &str, value: &str) {
+        self.vars.push(key, value);
     }
 
-    /// Appends `value` to the variable `key` found at or after position `from` (joined with
-    /// `,`, as repeated request headers are), or appends the variable. A server's header
+    /// Appends a variable whose value is already in the text (see
+    /// [`append_text`](Environ::append_text)), without looking for an existing one.
+    pub(crate) fn push_span(&mut self, key: &str, value: std::ops::Range<usize>) {
+        let key = self.vars.append(key);
+        self.vars.push_entry(Entry {
+            key,
+            value: (value.start, value.end),
+        });
+    }
+
+    /// Appends `text` to the variables' text (for [`push_span`](Environ::push_span)) and
+    /// returns where it starts.
+    pub(crate) fn append_text(&mut self, text: &str) -> usize {
+        self.vars.append(text).0
+    }
+
+    /// Appends a variable whose name `write_key` writes and whose value is a span of the
+    /// text, or, when a variable of that name exists at or after position `from`, appends
+    /// `,` and the value to it (as repeated request headers are joined). A server's header
     /// fields come last, so only they are searched.
-    pub(crate) fn push_or_join(&mut self, from: usize, key: Text, value: Text) {
+    pub(crate) fn push_or_join(
+        &mut self,
+        from: usize,
+        write_key: impl FnOnce(&mut String),
+        value: std::ops::Range<usize>,
+    ) {
         let vars = &mut self.vars;
-        let name = key.resolve(&vars.arena);
-        let found = vars
-            .entries
+        let key_start = vars.text.len();
+        write_key(&mut vars.text);
+        let key = (key_start, vars.text.len());
+        let name = &vars.text[key.0..key.1];
+        let found = vars.entries[from.min(vars.entries.len())..]
             .iter()
-            .skip(from)
-            .position(|(k, _)| k.resolve(&vars.arena) == name);
+            .position(|e| vars.text.get(e.key.0..e.key.1) == Some(name));
         match found {
             Some(i) => {
-                let arena = &vars.arena;
-                let existing = &vars.entries[from + i].1;
-                let mut joined = String::with_capacity(64);
-                joined.push_str(existing.resolve(arena));
-                joined.push(',');
-                joined.push_str(value.resolve(arena));
-                vars.entries[from + i].1 = Text::Owned(joined);
+                // The key is there already: drop the copy just written, join the values.
+                vars.text.truncate(key_start);
+                let entry = vars.entries[from + i];
+                let start = vars.text.len();
+                vars.text.extend_from_within(entry.value.0..entry.value.1);
+                vars.text.push(',');
+                vars.text.extend_from_within(value);
+                vars.garbage += entry.value.1 - entry.value.0;
+                vars.entries[from + i].value = (start, vars.text.len());
             }
-            None => vars.push(key, value),
-        }
-    }
-
-    /// Appends `text` to the arena and returns its span (an owned copy in the unlikely case
-    /// that the arena outgrows `u32` offsets).
-    pub(crate) fn arena_text(&mut self, text: &str) -> Text {
-        let start = self.vars.arena.len();
-        self.vars.arena.push_str(text);
-        self.arena_span(start, self.vars.arena.len())
-    }
-
-    /// Appends `text` to the arena and returns where it starts, for spans of it made with
-    /// [`arena_span`](Environ::arena_span).
-    pub(crate) fn arena_append(&mut self, text: &str) -> usize {
-        let start = self.vars.arena.len();
-        self.vars.arena.push_str(text);
-        start
-    }
-
-    /// Appends to the arena whatever `write` writes, and returns its span.
-    pub(crate) fn arena_write(&mut self, write: impl FnOnce(&mut String)) -> Text {
-        let start = self.vars.arena.len();
-        write(&mut self.vars.arena);
-        self.arena_span(start, self.vars.arena.len())
-    }
-
-    /// `arena[start..end]` as a value.
-    #[inline]
-    pub(crate) fn arena_span(&self, start: usize, end: usize) -> Text {
-        match (u32::try_from(start), u32::try_from(end)) {
-            (Ok(start), Ok(end)) => Text::Arena(start, end),
-            _ => Text::Owned(
-                self.vars
-                    .arena
-                    .get(start..end)
-                    .unwrap_or_default()
-                    .to_owned(),
-            ),
+            None => vars.push_entry(Entry {
+                key,
+                value: (value.start, value.end),
+            }),
         }
     }
 
@@ -386,16 +409,15 @@ impl Environ {
     /// assert_eq!(env.set_default("SERVER_NAME", "localhost"), "localhost"); // absent: set
     /// assert_eq!(env.len(), 2);
     /// ```
-    pub fn set_default(&mut self, key: &str, value: impl Into<String>) -> &str {
+    pub fn set_default(&mut self, key: &str, value: impl AsRef<str>) -> &str {
         let index = match self.vars.position(key) {
             Some(index) => index,
             None => {
-                self.vars
-                    .push(Text::Owned(key.to_owned()), Text::Owned(value.into()));
+                self.vars.push(key, value.as_ref());
                 self.vars.entries.len() - 1
             }
         };
-        self.vars.text(&self.vars.entries[index].1)
+        self.vars.value(&self.vars.entries[index])
     }
 
     /// The variables in insertion order.
@@ -413,7 +435,7 @@ impl Environ {
         self.vars
             .entries
             .iter()
-            .map(|(k, v)| (self.vars.text(k), self.vars.text(v)))
+            .map(|e| (self.vars.key(e), self.vars.value(e)))
     }
 
     /// The variable names in insertion order.
@@ -425,7 +447,7 @@ impl Environ {
     /// assert_eq!(env.keys().collect::<Vec<_>>(), ["b", "a"]); // "b" was replaced in place
     /// ```
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.vars.entries.iter().map(|(k, _)| self.vars.text(k))
+        self.vars.entries.iter().map(|e| self.vars.key(e))
     }
 
     /// How many CGI/HTTP variables are set (the typed `wsgi.*` fields are not counted).
@@ -493,7 +515,7 @@ impl Environ {
     /// env.insert_bytes("PATH_INFO", b"/\xe9t\xe9");
     /// assert_eq!(env.get("PATH_INFO"), Some("/\u{e9}t\u{e9}")); // one character per byte
     /// ```
-    pub fn insert_bytes(&mut self, key: impl Into<String>, value: &[u8]) -> Option<String> {
+    pub fn insert_bytes(&mut self, key: impl AsRef<str>, value: &[u8]) -> Option<String> {
         self.insert(key, latin1::decode(value))
     }
 
@@ -733,7 +755,7 @@ impl fmt::Debug for Environ {
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Environ {
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Environ {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut env = Environ::new();
         env.extend(iter);
@@ -741,7 +763,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Environ {
     }
 }
 
-impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Environ {
+impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for Environ {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::request::{Framing, RequestHead};
-use crate::environ::Text;
+use crate::environ::VarsPrefix;
 use crate::{Environ, latin1};
 
 /// Percent-decodes a path: each valid `%XX` becomes the byte XX, invalid escapes stay as
@@ -82,59 +82,39 @@ fn target_path(target: &str) -> &str {
 ///   dashed header a proxy set); the process environment is never copied in.
 pub(crate) fn build_environ(
     head: &RequestHead,
-    base: &[(&'static str, &'static str)],
+    base: &VarsPrefix,
     peer: &Peer,
     keep_underscores: bool,
     storage: crate::environ::VarStorage,
 ) -> Environ {
     // Every name pushed here is distinct, so the environ is built without lookups.
     let mut env = Environ::with_storage(storage);
-    env.push_static_all(base);
+    env.push_prefix(base);
     let protocol = if head.minor == 0 {
         "HTTP/1.0"
     } else {
         "HTTP/1.1"
     };
-    env.push_static("SERVER_PROTOCOL", Text::Static(protocol));
-    env.push_static(
-        "REQUEST_METHOD",
-        match &head.method {
-            std::borrow::Cow::Borrowed(method) => Text::Static(method),
-            std::borrow::Cow::Owned(method) => Text::Owned(method.clone()),
-        },
-    );
+    env.push_var("SERVER_PROTOCOL", protocol);
+    env.push_var("REQUEST_METHOD", &head.method);
     // The target and every header value are spans of one copy of the head's text in the
-    // environ's arena: no allocation and no reference count per variable.
-    let at = env.arena_append(head.headers.text());
-    let span = |env: &Environ, range: std::ops::Range<usize>| {
-        env.arena_span(at + range.start, at + range.end)
-    };
+    // environ: no allocation per variable.
+    let at = env.append_text(head.headers.text());
+    let span = |range: std::ops::Range<usize>| at + range.start..at + range.end;
     let raw_target = head.target();
-    env.push_static("REQUEST_URI", span(&env, 0..raw_target.len()));
+    env.push_span("REQUEST_URI", span(0..raw_target.len()));
     let target = target_path(raw_target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let path_start = offset_in(raw_target, path);
-    env.push_static(
-        "PATH_INFO",
-        if path.contains('%') {
-            Text::Owned(decode_path(path))
-        } else {
-            span(&env, path_start..path_start + path.len())
-        },
-    );
-    let query_start = offset_in(raw_target, query);
-    env.push_static(
-        "QUERY_STRING",
-        if query.is_empty() {
-            Text::Static("")
-        } else {
-            span(&env, query_start..query_start + query.len())
-        },
-    );
-    let addr = env.arena_text(&peer.addr);
-    env.push_static("REMOTE_ADDR", addr);
-    let port = env.arena_text(&peer.port);
-    env.push_static("REMOTE_PORT", port);
+    if path.contains('%') {
+        env.push_var("PATH_INFO", &decode_path(path));
+    } else {
+        let start = offset_in(raw_target, path);
+        env.push_span("PATH_INFO", span(start..start + path.len()));
+    }
+    let start = offset_in(raw_target, query);
+    env.push_span("QUERY_STRING", span(start..start + query.len()));
+    env.push_var("REMOTE_ADDR", &peer.addr);
+    env.push_var("REMOTE_PORT", &peer.port);
 
     let mut content_type = None;
     let mut content_length = None;
@@ -151,27 +131,26 @@ pub(crate) fn build_environ(
         if name.contains('_') && !keep_underscores {
             continue;
         }
-        let key = match common_key(name) {
-            Some(key) => Text::Static(key),
+        let value = span(value);
+        match common_key(name) {
+            Some(key) => env.push_or_join(fields_start, |text| text.push_str(key), value),
             // A header whose name turns into a CGI variable's is ignored, as the reference
             // does (no common header's does).
-            None if CGI_NAMES.iter().any(|cgi| same_key(cgi, name)) => continue,
-            None => env.arena_write(|arena| push_key(arena, name)),
-        };
-        let value = span(&env, value);
-        env.push_or_join(fields_start, key, value);
+            None if CGI_NAMES.iter().any(|cgi| same_key(cgi, name)) => {}
+            None => env.push_or_join(fields_start, |text| push_key(text, name), value),
+        }
     }
-    let content_type = content_type.map_or(Text::Static("text/plain"), |t| span(&env, t));
-    env.push_static("CONTENT_TYPE", content_type);
-    let content_length = match head.framing {
+    match content_type {
+        Some(value) => env.push_span("CONTENT_TYPE", span(value)),
+        None => env.push_var("CONTENT_TYPE", "text/plain"),
+    }
+    match head.framing {
         Framing::Length(n) if content_length.is_some() => {
             let mut digits = [0; 20];
-            let digits = super::handler::decimal(n, &mut digits);
-            env.arena_text(digits)
+            env.push_var("CONTENT_LENGTH", super::handler::decimal(n, &mut digits));
         }
-        _ => Text::Static(""),
-    };
-    env.push_static("CONTENT_LENGTH", content_length);
+        _ => env.push_var("CONTENT_LENGTH", ""),
+    }
     env.set_input_terminated(true);
     env
 }

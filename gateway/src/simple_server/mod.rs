@@ -162,7 +162,7 @@ pub(crate) struct Settings {
     /// Interned (see [`intern`]), so a request's environ shares them without reference counts.
     pub(crate) base_environ: Vec<(&'static str, &'static str)>,
     /// `base_environ` but `CONTENT_LENGTH`: what every request's environ starts with.
-    pub(crate) request_base: Vec<(&'static str, &'static str)>,
+    pub(crate) request_base: crate::environ::VarsPrefix,
     pub(crate) request_handler: Hooks,
 }
 
@@ -666,11 +666,13 @@ impl ServerBuilder {
             server_software: self.server_software,
             stderr: self.stderr.unwrap_or_else(ErrorStream::stderr),
             read_buffer: 4096,
-            request_base: base_environ
-                .iter()
-                .filter(|(key, _)| *key != "CONTENT_LENGTH")
-                .copied()
-                .collect(),
+            request_base: crate::environ::VarsPrefix::new(
+                &base_environ
+                    .iter()
+                    .filter(|(key, _)| *key != "CONTENT_LENGTH")
+                    .copied()
+                    .collect::<Vec<_>>(),
+            ),
             base_environ,
             request_handler: self.request_handler,
         };
