@@ -40,7 +40,9 @@ impl Vars {
     }
 
     fn value(&self, entry: &Entry) -> &str {
-        self.text.get(entry.value.0..entry.value.1).unwrap_or_default()
+        self.text
+            .get(entry.value.0..entry.value.1)
+            .unwrap_or_default()
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -307,10 +309,12 @@ impl Environ {
         let at = self.vars.text.len();
         self.vars.text.push_str(&prefix.0.text);
         self.vars.entries.reserve(TYPICAL_VARS);
-        self.vars.entries.extend(prefix.0.entries.iter().map(|e| Entry {
-            key: (e.key.0 + at, e.key.1 + at),
-            value: (e.value.0 + at, e.value.1 + at),
-        }));
+        self.vars
+            .entries
+            .extend(prefix.0.entries.iter().map(|e| Entry {
+                key: (e.key.0 + at, e.key.1 + at),
+                value: (e.value.0 + at, e.value.1 + at),
+            }));
     }
 
     /// Appends a variable without looking for an existing one: for servers building an

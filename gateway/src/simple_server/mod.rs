@@ -159,8 +159,7 @@ pub(crate) struct Settings {
     pub(crate) server_software: String,
     pub(crate) stderr: ErrorStream,
     pub(crate) read_buffer: usize,
-    /// Interned (see [`intern`]), so a request's environ shares them without reference counts.
-    pub(crate) base_environ: Vec<(&'static str, &'static str)>,
+    pub(crate) base_environ: Vec<(&'static str, String)>,
     /// `base_environ` but `CONTENT_LENGTH`: what every request's environ starts with.
     pub(crate) request_base: crate::environ::VarsPrefix,
     pub(crate) request_handler: Hooks,
@@ -647,14 +646,14 @@ impl ServerBuilder {
             ip => ip.to_string(),
         };
         // WSGIServer.setup_environ's base environ.
-        let base_environ: Vec<(&'static str, &'static str)> = vec![
-            ("SERVER_NAME", intern(&server_name)),
-            ("GATEWAY_INTERFACE", "CGI/1.1"),
-            ("SERVER_PORT", intern(&address.port().to_string())),
-            ("REMOTE_HOST", ""),
-            ("CONTENT_LENGTH", ""),
-            ("SCRIPT_NAME", ""),
-            ("SERVER_SOFTWARE", intern(&self.server_software)),
+        let base_environ: Vec<(&'static str, String)> = vec![
+            ("SERVER_NAME", server_name),
+            ("GATEWAY_INTERFACE", "CGI/1.1".to_owned()),
+            ("SERVER_PORT", address.port().to_string()),
+            ("REMOTE_HOST", String::new()),
+            ("CONTENT_LENGTH", String::new()),
+            ("SCRIPT_NAME", String::new()),
+            ("SERVER_SOFTWARE", self.server_software.clone()),
         ];
         let settings = Settings {
             limits: self.limits,
@@ -670,7 +669,7 @@ impl ServerBuilder {
                 &base_environ
                     .iter()
                     .filter(|(key, _)| *key != "CONTENT_LENGTH")
-                    .copied()
+                    .map(|(key, value)| (*key, value.as_str()))
                     .collect::<Vec<_>>(),
             ),
             base_environ,
@@ -1245,7 +1244,12 @@ impl WsgiServer {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn base_environ(&self) -> Vec<(&'static str, &str)> {
-        self.shared.settings.base_environ.clone()
+        self.shared
+            .settings
+            .base_environ
+            .iter()
+            .map(|(key, value)| (*key, value.as_str()))
+            .collect()
     }
 
     /// How many connections the reactor holds (idle, reading a head, or closing).
@@ -1311,19 +1315,4 @@ impl ShutdownHandle {
         self.shared.shutdown.store(true, Ordering::Release);
         self.shared.wake_all();
     }
-}
-
-/// A `'static` copy of a server-level string (its name, port or software): each distinct
-/// value is stored once for the life of the process, so every request's environ can hold
-/// these without copying or reference counting. Servers are few and their strings short;
-/// distinct values, not servers, bound what this keeps.
-fn intern(text: &str) -> &'static str {
-    static INTERNED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-    let mut interned = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(found) = interned.iter().find(|s| **s == text) {
-        return found;
-    }
-    let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
-    interned.push(leaked);
-    leaked
 }
