@@ -27,7 +27,7 @@ use super::handler::error_response;
 use super::pollers::Pollers;
 use super::request::{self, HttpError};
 use super::serve::{Served, serve_request};
-use super::table::{Park, Parked, Parking, Table};
+use super::table::{Park, Parked, Parking, Tables};
 use crate::App;
 
 /// The epoll key of the shutdown eventfd.
@@ -53,6 +53,7 @@ const LINGER: Duration = Duration::from_secs(2);
 /// [`SWEEP_EVERY`] of slack, so a connection is never closed early, and at most that much
 /// (plus the sweep's own period) late.
 #[derive(Debug)]
+#[repr(align(128))] // written by the acceptor: keep it off the lines workers read
 struct CoarseClock {
     start: Instant,
     /// Milliseconds since `start` at the acceptor's last turn.
@@ -95,7 +96,7 @@ pub(crate) struct Shared {
     pub(crate) listener: TcpListener,
     pool: rayon::ThreadPool,
     pollers: Pollers,
-    table: Mutex<Table>,
+    table: Tables,
     /// Late requests answered at shutdown (see `close_parked`).
     late: AtomicUsize,
     /// Worker loops still running.
@@ -166,7 +167,7 @@ impl Shared {
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
                 settings_threads,
             ),
-            table: Mutex::new(Table::default()),
+            table: Tables::default(),
             late: AtomicUsize::new(0),
             workers: AtomicUsize::new(0),
             idle: (Mutex::new(()), Condvar::new()),
@@ -204,7 +205,7 @@ impl Shared {
 
     /// Closes a connection for good and frees its table slot.
     pub(crate) fn close(&self, conn: Conn) {
-        lock(&self.table).release(conn.key);
+        self.table.release(conn.key);
         let _ = epoll::delete(&self.epoll, &*conn.stream);
         let _ = conn.stream.shutdown(Shutdown::Both);
     }
@@ -220,32 +221,28 @@ impl Shared {
                     }
                     let mut conn = ConnState::new(stream, peer, self.settings.read_buffer);
                     let stream = Arc::clone(&conn.stream);
-                    let key = {
-                        let mut table = lock(&self.table);
-                        conn.key = table.reserve();
-                        let key = conn.key;
-                        let parked = Parked {
-                            conn,
-                            park: Park::Head,
-                            deadline: Instant::now() + self.settings.limits.header_read_timeout,
-                        };
-                        // Parked before it is registered, so its first event finds it.
-                        match table.park(key, parked) {
-                            Parking::Parked => key,
-                            // Shutting down (a fresh slot has no pending event).
-                            Parking::Pending(parked) | Parking::Refused(parked) => {
-                                drop(table);
-                                self.close(parked.conn);
-                                continue;
-                            }
-                        }
+                    let key = self.table.reserve();
+                    conn.key = key;
+                    let parked = Parked {
+                        conn,
+                        park: Park::Head,
+                        deadline: Instant::now() + self.settings.limits.header_read_timeout,
                     };
+                    // Parked before it is registered, so its first event finds it.
+                    match self.table.park(key, parked) {
+                        Parking::Parked => {}
+                        // Shutting down (a fresh slot has no pending event).
+                        Parking::Pending(parked) | Parking::Refused(parked) => {
+                            self.close(parked.conn);
+                            continue;
+                        }
+                    }
                     let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ET;
                     if let Err(e) =
                         epoll::add(&self.epoll, &*stream, EventData::new_u64(key), flags)
                     {
                         self.log(&format!("cannot watch a new connection: {e}"));
-                        if let Some(parked) = lock(&self.table).take(key) {
+                        if let Some(parked) = self.table.take(key) {
                             self.close(parked.conn);
                         }
                     }
@@ -266,7 +263,7 @@ impl Shared {
 
     /// An epoll event: take the connection if it is parked, and drive it.
     fn on_event(&self, key: u64) {
-        let parked = lock(&self.table).take(key);
+        let parked = self.table.take(key);
         if let Some(parked) = parked {
             self.pollers.set_active(true);
             // Apps' panics are caught by the engine; this guards the server's own code, so a
@@ -274,7 +271,7 @@ impl Shared {
             let driven =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.drive(parked)));
             if driven.is_err() {
-                lock(&self.table).release(key);
+                self.table.release(key);
                 self.log("a connection's worker code panicked; the connection was dropped");
             }
             self.pollers.set_active(false);
@@ -349,7 +346,7 @@ impl Shared {
                         }
                     }
                     Served::Lost(key) => {
-                        lock(&self.table).release(key);
+                        self.table.release(key);
                         return;
                     }
                 };
@@ -359,7 +356,7 @@ impl Shared {
                 parked.conn.buf.shrink(self.settings.read_buffer);
             }
             let key = parked.conn.key;
-            let parking = lock(&self.table).park(key, parked);
+            let parking = self.table.park(key, parked);
             match parking {
                 Parking::Parked => return,
                 // An event came while we held it: read again.
@@ -468,7 +465,7 @@ impl Shared {
     /// Closes parked connections whose deadline passed: idle ones quietly, half-sent heads
     /// with 408.
     fn sweep(&self, now: Instant) {
-        let expired = lock(&self.table).drain_parked(|p| p.deadline <= now);
+        let expired = self.table.drain_parked(|p| p.deadline <= now);
         for (_, parked) in expired {
             if parked.park == Park::Head && !parked.conn.buf.is_empty() {
                 let response = error_response(
@@ -486,7 +483,7 @@ impl Shared {
     /// At shutdown: every parked connection is closed, except one whose next request has
     /// already arrived whole, which is answered (with `Connection: close`).
     fn close_parked(self: &Arc<Self>) {
-        let all = lock(&self.table).close_all();
+        let all = self.table.close_all();
         let limit = head_buffer_limit(&self.settings.limits);
         for (_, mut parked) in all {
             if parked.park != Park::Linger {
@@ -500,7 +497,7 @@ impl Shared {
                 self.pool.spawn(move || {
                     match serve_request(&shared, parked.conn, false) {
                         Served::KeepAlive(conn) | Served::Linger(conn) => shared.close(conn),
-                        Served::Lost(key) => lock(&shared.table).release(key),
+                        Served::Lost(key) => shared.table.release(key),
                     }
                     shared.late.fetch_sub(1, Ordering::AcqRel);
                     let _guard = lock(&shared.idle.0);
@@ -514,7 +511,7 @@ impl Shared {
 
     /// How many connections are parked.
     pub(crate) fn parked_count(&self) -> usize {
-        lock(&self.table).parked()
+        self.table.parked()
     }
 
     /// `serve_forever`: starts the workers, then accepts and sweeps until shutdown; then

@@ -7,6 +7,8 @@
 //! when it tries to park and keeps going instead, so no readiness edge is ever lost and no
 //! `epoll_ctl` is needed per request.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::conn::Conn;
@@ -189,6 +191,112 @@ impl Table {
     }
 }
 
+/// How many independently locked tables the connections are spread over: the workers and the
+/// acceptor each lock one for a moment per event, and with one lock for all of them its cache
+/// line would bounce between cores on every request.
+const SHARDS: usize = 16;
+
+/// One shard's lock, on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard(Mutex<Table>);
+
+/// The connection tables: a key's slot index picks its shard (index modulo [`SHARDS`]), so
+/// every method locks one shard only, briefly.
+#[derive(Debug)]
+pub(crate) struct Tables {
+    shards: Vec<Shard>,
+    /// The shard the next new connection goes to (only the acceptor reserves).
+    next: AtomicUsize,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// A shard's key: the same generation, the slot index within the shard.
+fn local(key: u64) -> (usize, u64) {
+    let (index, generation) = split(key);
+    (
+        index % SHARDS,
+        u64::from(generation) << 32 | (index / SHARDS) as u64,
+    )
+}
+
+/// The global key of a shard's key.
+fn global(shard: usize, key: u64) -> u64 {
+    let (index, generation) = split(key);
+    u64::from(generation) << 32 | (index * SHARDS + shard) as u64
+}
+
+impl Tables {
+    fn lock(&self, shard: usize) -> MutexGuard<'_, Table> {
+        self.shards[shard]
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// See [`Table::reserve`].
+    pub(crate) fn reserve(&self) -> u64 {
+        let shard = self.next.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        global(shard, self.lock(shard).reserve())
+    }
+
+    /// See [`Table::take`].
+    pub(crate) fn take(&self, key: u64) -> Option<Parked> {
+        let (shard, key) = local(key);
+        self.lock(shard).take(key)
+    }
+
+    /// See [`Table::park`].
+    pub(crate) fn park(&self, key: u64, parked: Parked) -> Parking {
+        let (shard, key) = local(key);
+        self.lock(shard).park(key, parked)
+    }
+
+    /// See [`Table::release`].
+    pub(crate) fn release(&self, key: u64) {
+        let (shard, key) = local(key);
+        self.lock(shard).release(key);
+    }
+
+    /// See [`Table::close_all`].
+    pub(crate) fn close_all(&self) -> Vec<(u64, Parked)> {
+        self.collect(Table::close_all)
+    }
+
+    /// See [`Table::drain_parked`].
+    pub(crate) fn drain_parked(
+        &self,
+        mut select: impl FnMut(&Parked) -> bool,
+    ) -> Vec<(u64, Parked)> {
+        self.collect(|table| table.drain_parked(&mut select))
+    }
+
+    fn collect(
+        &self,
+        mut each: impl FnMut(&mut Table) -> Vec<(u64, Parked)>,
+    ) -> Vec<(u64, Parked)> {
+        let mut out = Vec::new();
+        for shard in 0..SHARDS {
+            let taken = each(&mut self.lock(shard));
+            out.extend(taken.into_iter().map(|(key, p)| (global(shard, key), p)));
+        }
+        out
+    }
+
+    /// How many connections are parked.
+    pub(crate) fn parked(&self) -> usize {
+        (0..SHARDS).map(|shard| self.lock(shard).parked()).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +339,33 @@ mod tests {
         let parked = parked_stub().expect("loopback socket");
         assert!(matches!(table.park(key, parked), Parking::Refused(_)));
         assert_eq!(table.parked(), 0);
+    }
+
+    #[test]
+    fn sharded_keys_round_trip() {
+        let tables = Tables::default();
+        let keys: Vec<u64> = (0..40).map(|_| tables.reserve()).collect();
+        let mut distinct = keys.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), keys.len());
+        for &key in &keys {
+            let (shard, local_key) = local(key);
+            assert_eq!(global(shard, local_key), key);
+            let parked = parked_stub().expect("loopback socket");
+            assert!(matches!(tables.park(key, parked), Parking::Parked));
+        }
+        assert_eq!(tables.parked(), keys.len());
+        assert!(tables.take(keys[7]).is_some());
+        let mut drained: Vec<u64> = tables
+            .drain_parked(|_| true)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        drained.sort_unstable();
+        let mut expected: Vec<u64> = keys.iter().copied().filter(|&k| k != keys[7]).collect();
+        expected.sort_unstable();
+        assert_eq!(drained, expected);
     }
 
     #[test]
