@@ -34,8 +34,9 @@ use std::fmt;
 /// ```
 #[derive(Clone, Default)]
 pub struct Headers {
-    /// Every name and value, back to back (a removed pair leaves its text behind until the
-    /// next compaction): one allocation for all the strings instead of two per pair.
+    /// Every pair as its wire line, `name: value\r\n`, back to back (a removed pair leaves
+    /// its line behind until the next compaction): one allocation for all the strings instead
+    /// of two per pair, and an ASCII block goes on the wire in one copy.
     text: String,
     /// The live pairs, in order.
     spans: Vec<Span>,
@@ -43,7 +44,8 @@ pub struct Headers {
     non_ascii: bool,
 }
 
-/// One pair: the name is `text[start..mid]`, the value `text[mid..end]`.
+/// One pair: the name is `text[start..mid]`, the value `text[mid + 2..end]` (after `": "`),
+/// the whole line `text[start..end + 2]` (with its CRLF).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Span {
     start: usize,
@@ -78,7 +80,7 @@ impl Headers {
     }
 
     fn value_at(&self, span: Span) -> &str {
-        &self.text[span.mid..span.end]
+        &self.text[span.mid + 2..span.end]
     }
 
     /// Appends a pair that was already validated.
@@ -87,12 +89,11 @@ impl Headers {
         let start = self.text.len();
         self.text.push_str(name);
         let mid = self.text.len();
+        self.text.push_str(": ");
         self.text.push_str(value);
-        self.spans.push(Span {
-            start,
-            mid,
-            end: self.text.len(),
-        });
+        let end = self.text.len();
+        self.text.push_str("\r\n");
+        self.spans.push(Span { start, mid, end });
     }
 
     fn position(&self, name: &str) -> Option<usize> {
@@ -276,18 +277,22 @@ impl Headers {
 
     /// Drops the text of removed pairs once it outweighs the live text.
     fn compact(&mut self) {
-        let live: usize = self.spans.iter().map(|span| span.end - span.start).sum();
+        let live: usize = self
+            .spans
+            .iter()
+            .map(|span| span.end + 2 - span.start)
+            .sum();
         if self.spans.is_empty() {
             self.text.clear();
         } else if self.text.len() > 2 * live + 256 {
             let mut text = String::with_capacity(live);
             for span in &mut self.spans {
                 let start = text.len();
-                text.push_str(&self.text[span.start..span.end]);
+                text.push_str(&self.text[span.start..span.end + 2]);
                 *span = Span {
                     start,
                     mid: start + (span.mid - span.start),
-                    end: text.len(),
+                    end: text.len() - 2,
                 };
             }
             self.text = text;
@@ -439,7 +444,15 @@ impl Headers {
     /// # Ok::<(), gateway::HeaderError>(())
     /// ```
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.reserve(self.wire_len());
+        let lines = self.wire_len() - 2;
+        if !self.non_ascii && lines == self.text.len() {
+            // Every line is live and ASCII: the text is the wire form.
+            out.reserve(lines + 2);
+            out.extend_from_slice(self.text.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            return;
+        }
+        out.reserve(lines + 2);
         for (name, value) in self {
             if self.non_ascii {
                 // Validated on the way in, so both are latin-1.
@@ -456,11 +469,12 @@ impl Headers {
         out.extend_from_slice(b"\r\n");
     }
 
-    /// An upper bound of the wire form's length in bytes.
+    /// The wire form's length in bytes (an upper bound for non-ASCII text, whose latin-1
+    /// form is shorter).
     fn wire_len(&self) -> usize {
         self.spans
             .iter()
-            .map(|span| span.end - span.start + 4)
+            .map(|span| span.end + 2 - span.start)
             .sum::<usize>()
             + 2
     }
@@ -543,7 +557,7 @@ impl<'a> Iterator for Iter<'a> {
         let span = self.spans.next()?;
         Some((
             &self.text[span.start..span.mid],
-            &self.text[span.mid..span.end],
+            &self.text[span.mid + 2..span.end],
         ))
     }
 
@@ -559,7 +573,7 @@ impl<'a> DoubleEndedIterator for Iter<'a> {
         let span = self.spans.next_back()?;
         Some((
             &self.text[span.start..span.mid],
-            &self.text[span.mid..span.end],
+            &self.text[span.mid + 2..span.end],
         ))
     }
 }

@@ -102,16 +102,17 @@ pub(crate) fn build_environ(
     let at = env.append_text(head.headers.text());
     let span = |range: std::ops::Range<usize>| at + range.start..at + range.end;
     let raw_target = head.target();
-    env.push_span("REQUEST_URI", span(0..raw_target.len()));
+    let target_at = head.headers.target_span();
+    env.push_span("REQUEST_URI", span(target_at.clone()));
     let target = target_path(raw_target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if path.contains('%') {
         env.push_var("PATH_INFO", &decode_path(path));
     } else {
-        let start = offset_in(raw_target, path);
+        let start = target_at.start + offset_in(raw_target, path);
         env.push_span("PATH_INFO", span(start..start + path.len()));
     }
-    let start = offset_in(raw_target, query);
+    let start = target_at.start + offset_in(raw_target, query);
     env.push_span("QUERY_STRING", span(start..start + query.len()));
     env.push_var("REMOTE_ADDR", &peer.addr);
     env.push_var("REMOTE_PORT", &peer.port);

@@ -38,64 +38,95 @@ pub(crate) struct RequestHead {
 #[derive(Debug, Default)]
 pub(crate) struct Fields {
     text: String,
-    /// The target's end in `text` (it starts at 0).
-    target_end: usize,
-    /// (start, name length, value length) of each field in `text`.
-    spans: Vec<(usize, usize, usize)>,
+    /// The target's span in `text`.
+    target: (usize, usize),
+    /// (name start, name end, value start, value end) of each field in `text`.
+    spans: Vec<[usize; 4]>,
+    /// Where the head's bytes begin in memory when `text` is a copy of the whole head (an
+    /// ASCII head, the usual case: one copy instead of one per name and value).
+    head: Option<(usize, usize)>,
 }
 
 impl Fields {
     /// The request target exactly as sent.
     pub(crate) fn target(&self) -> &str {
-        &self.text[..self.target_end]
+        &self.text[self.target.0..self.target.1]
     }
 
-    /// The whole text: the target, then each field's name and value.
+    /// The target's span in [`text`](Fields::text).
+    pub(crate) fn target_span(&self) -> std::ops::Range<usize> {
+        self.target.0..self.target.1
+    }
+
+    /// The text the target and the fields are spans of.
     pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
     /// Each field as (name, range of its value in [`text`](Fields::text)), in arrival order.
     pub(crate) fn ranges(&self) -> impl Iterator<Item = (&str, std::ops::Range<usize>)> + '_ {
-        self.spans.iter().map(|&(start, name, value)| {
-            (
-                &self.text[start..start + name],
-                start + name..start + name + value,
-            )
-        })
+        self.spans
+            .iter()
+            .map(|&[name, name_end, value, value_end]| {
+                (&self.text[name..name_end], value..value_end)
+            })
+    }
+
+    /// Where `part` (a slice of the head) sits in `text`, when `text` is the head's copy.
+    fn within_head(&self, part: &[u8]) -> Option<(usize, usize)> {
+        let (base, len) = self.head?;
+        let start = (part.as_ptr() as usize).checked_sub(base)?;
+        (start + part.len() <= len).then_some((start, start + part.len()))
+    }
+
+    /// Appends `text` (latin-1 bytes) and returns its span.
+    fn append(&mut self, bytes: &[u8]) -> (usize, usize) {
+        let start = self.text.len();
+        if let Ok(ascii) = std::str::from_utf8(bytes)
+            && ascii.is_ascii()
+        {
+            // ASCII is its own latin-1 and UTF-8 form.
+            self.text.push_str(ascii);
+        } else {
+            self.text.extend(bytes.iter().map(|&b| char::from(b)));
+        }
+        (start, self.text.len())
     }
 
     fn push(&mut self, name: &str, value: &[u8]) {
-        let start = self.text.len();
-        self.text.push_str(name);
-        let value_start = self.text.len();
-        if value.is_ascii() {
-            // ASCII is its own latin-1 and UTF-8 form.
-            self.text
-                .push_str(std::str::from_utf8(value).unwrap_or_default());
-        } else {
-            self.text.extend(value.iter().map(|&b| char::from(b)));
-        }
-        self.spans
-            .push((start, name.len(), self.text.len() - value_start));
+        let name = self
+            .within_head(name.as_bytes())
+            .unwrap_or_else(|| self.append(name.as_bytes()));
+        let value = self
+            .within_head(value)
+            .unwrap_or_else(|| self.append(value));
+        self.spans.push([name.0, name.1, value.0, value.1]);
     }
 
     /// The fields in arrival order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.spans.iter().map(|&(start, name, value)| {
-            (
-                &self.text[start..start + name],
-                &self.text[start + name..start + name + value],
-            )
-        })
+        self.spans
+            .iter()
+            .map(|&[name, name_end, value, value_end]| {
+                (&self.text[name..name_end], &self.text[value..value_end])
+            })
     }
 
-    /// An empty set that keeps the allocations of this one.
-    pub(crate) fn recycle(mut self, target: &str) -> Fields {
+    /// An empty set for the head `head` with target `target` (a slice of it), keeping the
+    /// allocations of this one.
+    fn recycle(mut self, head: &[u8], target: &str) -> Fields {
         self.text.clear();
         self.spans.clear();
-        self.text.push_str(target);
-        self.target_end = target.len();
+        self.head = None;
+        if let Ok(text) = std::str::from_utf8(head)
+            && text.is_ascii()
+        {
+            self.text.push_str(text);
+            self.head = Some((head.as_ptr() as usize, head.len()));
+        }
+        self.target = self
+            .within_head(target.as_bytes())
+            .unwrap_or_else(|| self.append(target.as_bytes()));
         self
     }
 }
@@ -272,7 +303,7 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
     let target = req.path.unwrap_or_default();
     let minor = req.version.unwrap_or(1);
 
-    let mut headers = fields.recycle(target);
+    let mut headers = fields.recycle(&buf[..end], target);
     let mut lengths: Vec<&[u8]> = Vec::new();
     let mut codings: Vec<&[u8]> = Vec::new();
     let (mut hosts, mut close, mut keep_alive_token, mut expect_continue) =
