@@ -1207,6 +1207,121 @@ fn environ_absolute_form_target() {
 }
 
 #[test]
+fn environ_absolute_form_target_without_path() {
+    let server = start(environ_app(), |b| b);
+    for target in ["http://example.test", "http://example.test?q=1"] {
+        let request =
+            format!("GET {target} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n");
+        let env = environ_lines(&one_response(server.addr, request));
+        let some = |v: &str| format!("{:?}", Some(v));
+        assert_eq!(env["PATH_INFO"], some("/"), "{target}");
+        assert_eq!(env["REQUEST_URI"], some(target));
+    }
+}
+
+/// REQUEST_URI, PATH_INFO and QUERY_STRING share the head's text: removing or replacing them
+/// (with a target long enough to make the environ compact its text) keeps every other value.
+#[test]
+fn app_removing_and_replacing_request_variables() {
+    let app = app_fn(|env, sr| {
+        env.remove("QUERY_STRING");
+        env.remove("REQUEST_URI");
+        env.insert("PATH_INFO", "/replaced".repeat(600));
+        env.remove("PATH_INFO");
+        let body = format!(
+            "{}|{}|{}",
+            env.len(),
+            env.get("HTTP_HOST").unwrap_or("-"),
+            env.get("REQUEST_METHOD").unwrap_or("-")
+        );
+        sr.start("200 OK", [("Content-Type", "text/plain")])?;
+        Ok(Body::from(body))
+    });
+    let server = start(app, |b| b);
+    let request = format!(
+        "GET /p?{} HTTP/1.1\r\nHost: here\r\nConnection: close\r\n\r\n",
+        "q".repeat(3000)
+    );
+    let response = one_response(server.addr, request);
+    assert_eq!(response.status, 200, "{}", server.log());
+    assert!(
+        response.text().ends_with("|here|GET"),
+        "{}",
+        response.text()
+    );
+}
+
+/// A client that sends its request and closes its side at once gets the response and then
+/// the end of the connection, not a wait for the keep-alive timeout.
+#[test]
+fn half_closed_client_gets_response_then_close() {
+    let server = start(router(), |b| {
+        b.limits(limits(|l| l.keep_alive_timeout = Duration::from_secs(30)))
+    });
+    for _ in 0..20 {
+        let mut client = Client::connect(server.addr);
+        client.stream.write_all(get("/p/half").as_bytes()).unwrap();
+        client.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let closed = loop {
+            match client.read_some(deadline) {
+                Got::Data => {}
+                Got::Closed => break true,
+                Got::Timeout => break false,
+            }
+        };
+        assert!(
+            closed,
+            "still open after 2 s: {:?}",
+            String::from_utf8_lossy(&client.buf)
+        );
+        let responses = parse_all(&client.buf);
+        assert_eq!(responses.len(), 1);
+        assert_eq!(responses[0].text(), "/p/half");
+    }
+}
+
+/// Slow apps on some connections never hold up requests queued for others, whichever worker
+/// took their events from epoll.
+#[test]
+fn queued_requests_do_not_wait_for_slow_apps() {
+    let app = app_fn(|_env, sr| {
+        thread::sleep(Duration::from_millis(700));
+        sr.start("200 OK", [("Content-Length", "2")])?;
+        Ok(Body::from("ok"))
+    });
+    let server = start(app, |b| b.threads(8));
+    let mut conns: Vec<TcpStream> = (0..6)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    thread::sleep(Duration::from_millis(200)); // accepted and parked, workers idle
+    let started = Instant::now();
+    for conn in &mut conns {
+        conn.write_all(get_close("/").as_bytes()).unwrap();
+    }
+    let readers: Vec<_> = conns
+        .into_iter()
+        .map(|mut conn| {
+            thread::spawn(move || {
+                conn.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+                let mut out = Vec::new();
+                let _ = conn.read_to_end(&mut out);
+                (started.elapsed(), out)
+            })
+        })
+        .collect();
+    for reader in readers {
+        let (took, out) = reader.join().unwrap();
+        assert!(out.ends_with(b"ok"), "{:?}", String::from_utf8_lossy(&out));
+        // Six 700 ms apps on eight workers run side by side (one after another would be 1.4 s+).
+        assert!(
+            took < Duration::from_millis(1300),
+            "a request waited {took:?}"
+        );
+    }
+}
+
+#[test]
 fn underscore_headers_kept_when_asked() {
     let server = start(environ_app(), |b| b.keep_underscore_headers(true));
     let env = environ_lines(&one_response(server.addr, ENVIRON_REQUEST));

@@ -110,7 +110,9 @@ impl Vars {
     fn discard(&mut self, bytes: usize) {
         self.garbage += bytes;
         if self.garbage > 4096 && self.garbage > self.text.len() / 2 {
-            let mut text = String::with_capacity(self.text.len() - self.garbage);
+            // Spans may overlap (a server's REQUEST_URI holds its QUERY_STRING), so the count
+            // of unused bytes is an estimate: it only decides when to compact.
+            let mut text = String::with_capacity(self.text.len().saturating_sub(self.garbage));
             for entry in &mut self.entries {
                 let key = (text.len(), text.len() + entry.key.1 - entry.key.0);
                 text.push_str(&self.text[entry.key.0..entry.key.1]);

@@ -106,14 +106,25 @@ pub(crate) fn build_environ(
     env.push_span("REQUEST_URI", span(target_at.clone()));
     let target = target_path(raw_target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path.contains('%') {
-        env.push_var("PATH_INFO", &decode_path(path));
-    } else {
-        let start = target_at.start + offset_in(raw_target, path);
-        env.push_span("PATH_INFO", span(start..start + path.len()));
+    // Only an absolute-form target (`http://host?q`) has an empty path: RFC 9112 §3.2.2
+    // reads it as "/".
+    let path = if path.is_empty() { "/" } else { path };
+    match offset_in(raw_target, path) {
+        _ if path.contains('%') => env.push_var("PATH_INFO", &decode_path(path)),
+        Some(start) => {
+            let start = target_at.start + start;
+            env.push_span("PATH_INFO", span(start..start + path.len()));
+        }
+        // Not part of the target (an absolute-form target without a path reads as "/").
+        None => env.push_var("PATH_INFO", path),
     }
-    let start = target_at.start + offset_in(raw_target, query);
-    env.push_span("QUERY_STRING", span(start..start + query.len()));
+    match offset_in(raw_target, query) {
+        Some(start) if !query.is_empty() => {
+            let start = target_at.start + start;
+            env.push_span("QUERY_STRING", span(start..start + query.len()));
+        }
+        _ => env.push_var("QUERY_STRING", query),
+    }
     env.push_var("REMOTE_ADDR", &peer.addr);
     env.push_var("REMOTE_PORT", &peer.port);
 
@@ -176,12 +187,11 @@ const CGI_NAMES: [&str; 15] = [
     "CONTENT_TYPE",
 ];
 
-/// Where `part`, a subslice of `whole`, starts in it.
-fn offset_in(whole: &str, part: &str) -> usize {
+/// Where `part` starts in `whole`, if it is a subslice of it.
+fn offset_in(whole: &str, part: &str) -> Option<usize> {
     (part.as_ptr() as usize)
         .checked_sub(whole.as_ptr() as usize)
         .filter(|&offset| offset + part.len() <= whole.len())
-        .unwrap_or(0)
 }
 
 /// The `HTTP_*` keys of common request headers, which then cost no allocation.

@@ -81,6 +81,25 @@ impl CoarseClock {
     }
 }
 
+/// An epoll event as a worker handles it.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    key: u64,
+    /// The peer closed its side (or the socket failed): after the bytes already buffered
+    /// comes the end, with no further edge to announce it, so the worker reads until then.
+    hangup: bool,
+}
+
+impl Event {
+    fn from_epoll(event: &epoll::Event) -> Self {
+        Event {
+            key: event.data.u64(),
+            hangup: { event.flags }
+                .intersects(EventFlags::RDHUP | EventFlags::HUP | EventFlags::ERR),
+        }
+    }
+}
+
 /// What the acceptor, the workers and the server's handles share.
 pub(crate) struct Shared {
     pub(crate) settings: Settings,
@@ -91,8 +110,8 @@ pub(crate) struct Shared {
     wake: OwnedFd,
     /// Written to wake one worker waiting in epoll when events were queued (see `queue`).
     kick: OwnedFd,
-    /// Keys of connections with events that a worker took from epoll but has not served.
-    ready: crossbeam_deque::Injector<u64>,
+    /// Events a worker took from epoll but has not served.
+    ready: crossbeam_deque::Injector<Event>,
     pub(crate) listener: TcpListener,
     pool: rayon::ThreadPool,
     pollers: Pollers,
@@ -262,14 +281,16 @@ impl Shared {
     }
 
     /// An epoll event: take the connection if it is parked, and drive it.
-    fn on_event(&self, key: u64) {
+    fn on_event(&self, event: Event) {
+        let key = event.key;
         let parked = self.table.take(key);
         if let Some(parked) = parked {
             self.pollers.set_active(true);
             // Apps' panics are caught by the engine; this guards the server's own code, so a
             // bug costs one connection, never a worker.
-            let driven =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.drive(parked)));
+            let driven = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.drive(parked, event.hangup)
+            }));
             if driven.is_err() {
                 self.table.release(key);
                 self.log("a connection's worker code panicked; the connection was dropped");
@@ -284,8 +305,9 @@ impl Shared {
 
     /// Works a connection until it must wait for the client again: reads until the socket
     /// would block (the registration is edge-triggered), serves every complete head
-    /// (pipelined ones at once), and parks it, unless an event arrived meanwhile.
-    fn drive(&self, mut parked: Parked) {
+    /// (pipelined ones at once), and parks it, unless an event arrived meanwhile. After a
+    /// `hangup` it reads until the end of the stream, which no later event would announce.
+    fn drive(&self, mut parked: Parked, mut hangup: bool) {
         let limits = &self.settings.limits;
         let limit = head_buffer_limit(limits);
         // An event means bytes (or a close) arrived: read at least once.
@@ -304,7 +326,7 @@ impl Shared {
                 }
                 match parked.conn.fill(limit) {
                     Ok(Filled::Bytes(_)) => {
-                        must_read = !parked.conn.buf.drained;
+                        must_read = !parked.conn.buf.drained || hangup;
                         if parked.park == Park::Linger {
                             let n = parked.conn.buf.len();
                             parked.conn.buf.consume(n);
@@ -325,7 +347,7 @@ impl Shared {
             if ready {
                 parked = match serve_request(self, parked.conn, false) {
                     Served::KeepAlive(conn) => {
-                        must_read = !conn.buf.drained;
+                        must_read = !conn.buf.drained || hangup;
                         let idle = conn.buf.is_empty();
                         Parked {
                             conn,
@@ -363,6 +385,8 @@ impl Shared {
                 Parking::Pending(back) => {
                     parked = back;
                     must_read = true;
+                    // The new event's flags are unknown: look for an end of stream too.
+                    hangup = true;
                 }
                 // Shutting down: close what would otherwise wait forever.
                 Parking::Refused(back) => {
@@ -373,26 +397,39 @@ impl Shared {
         }
     }
 
-    /// A queued event, if any.
-    fn take_ready(&self) -> Option<u64> {
+    /// A queued event, if any. When more are queued, a worker waiting in epoll is kicked for
+    /// them, so each kicked worker passes the kick on and queued events never wait behind a
+    /// slow app while workers sleep.
+    fn take_ready(&self) -> Option<Event> {
         loop {
             match self.ready.steal() {
-                crossbeam_deque::Steal::Success(key) => return Some(key),
+                crossbeam_deque::Steal::Success(event) => {
+                    self.kick_if_queued();
+                    return Some(event);
+                }
                 crossbeam_deque::Steal::Empty => return None,
                 crossbeam_deque::Steal::Retry => {}
             }
         }
     }
 
+    /// Wakes one worker waiting in epoll when events are queued.
+    fn kick_if_queued(&self) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if !self.ready.is_empty() && self.pollers.any_in_epoll() {
+            let _ = rustix::io::write(&self.kick, &1u64.to_ne_bytes());
+        }
+    }
+
     /// The next event for this worker: a queued one, else one from epoll (queueing the rest
     /// of what epoll returned, and waking a waiting worker for them).
-    fn next_event(&self, events: &mut [MaybeUninit<epoll::Event>]) -> io::Result<Option<u64>> {
+    fn next_event(&self, events: &mut [MaybeUninit<epoll::Event>]) -> io::Result<Option<Event>> {
         if let Some(key) = self.take_ready() {
             return Ok(Some(key));
         }
         self.pollers.enter_epoll();
         // Announced as waiting before looking again: a worker that queues events from now on
-        // sees this one waiting and kicks it (see `queue_rest`).
+        // sees this one waiting and kicks it (see `kick_if_queued`).
         std::sync::atomic::fence(Ordering::SeqCst);
         if let Some(key) = self.take_ready() {
             self.pollers.leave_epoll();
@@ -410,14 +447,11 @@ impl Shared {
         };
         if !rest.is_empty() {
             for event in rest {
-                self.ready.push(event.data.u64());
+                self.ready.push(Event::from_epoll(event));
             }
-            std::sync::atomic::fence(Ordering::SeqCst);
-            if self.pollers.any_in_epoll() {
-                let _ = rustix::io::write(&self.kick, &1u64.to_ne_bytes());
-            }
+            self.kick_if_queued();
         }
-        Ok(Some(first.data.u64()))
+        Ok(Some(Event::from_epoll(first)))
     }
 
     /// A worker: waits on the epoll set and serves what it wakes for, until shutdown.
@@ -425,8 +459,8 @@ impl Shared {
         let mut events = [MaybeUninit::<epoll::Event>::uninit(); EVENTS_PER_WAIT];
         'slot: while self.pollers.acquire(&self.shutdown) {
             loop {
-                let key = match self.next_event(&mut events) {
-                    Ok(Some(key)) => key,
+                let event = match self.next_event(&mut events) {
+                    Ok(Some(event)) => event,
                     Ok(None) => continue,
                     Err(e) => {
                         self.log(&format!("epoll_wait failed: {e}; worker stopping"));
@@ -434,12 +468,12 @@ impl Shared {
                         break 'slot;
                     }
                 };
-                if key == KICK {
+                if event.key == KICK {
                     // Keep the counter small; the queued events are taken on the next turn.
                     let mut count = [0u8; 8];
                     let _ = rustix::io::read(&self.kick, &mut count);
-                } else if key != WAKE {
-                    self.on_event(key);
+                } else if event.key != WAKE {
+                    self.on_event(event);
                 } else if self.shutdown.load(Ordering::Acquire) {
                     // epoll wakes one waiter per new event: poke the eventfd again so the
                     // next waiting worker wakes up and stops too.
@@ -448,7 +482,9 @@ impl Shared {
                     break 'slot;
                 }
                 if self.pollers.handled_one() {
+                    // Giving the slot back: pass on any kick this worker would have acted on.
                     self.pollers.release();
+                    self.kick_if_queued();
                     continue 'slot;
                 }
             }
