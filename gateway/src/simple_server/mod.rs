@@ -105,6 +105,10 @@ pub const SERVER_SOFTWARE: &str = concat!("gateway/", env!("CARGO_PKG_VERSION"))
 /// assert!(exchange(&server, &long_line)?.starts_with("HTTP/1.1 414 "));
 /// # Ok::<(), std::io::Error>(())
 /// ```
+///
+/// The two connection deadlines (`header_read_timeout`, `keep_alive_timeout`) are enforced
+/// by a sweep every 100 ms against a clock the workers read without a system call: a
+/// connection is never closed early, and up to about 200 ms late.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Limits {
