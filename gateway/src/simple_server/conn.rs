@@ -110,8 +110,6 @@ pub(crate) struct ConnState {
     pub(crate) stream: Arc<TcpStream>,
     pub(crate) peer: SocketAddr,
     pub(crate) buf: ReadBuf,
-    /// The response buffer, kept between requests.
-    pub(crate) out: Vec<u8>,
     /// Its key in the connection table ([`NO_KEY`] when not registered).
     pub(crate) key: u64,
     /// The app (and the server's app generation it was taken at), kept between requests.
@@ -122,10 +120,6 @@ pub(crate) struct ConnState {
     pub(crate) slot: Option<super::body::Slot>,
     /// Set by `wsgi.input` when a request body turns out bad; reset per request.
     pub(crate) fault: super::body::BodyProgress,
-    /// The previous request's header fields, whose allocations the next one reuses.
-    pub(crate) head_fields: super::request::Fields,
-    /// The previous request's environ storage, reused by the next one.
-    pub(crate) environ_storage: crate::environ::VarStorage,
 }
 
 /// A connection's copy of the server's app, with the app generation it was taken at.
@@ -159,10 +153,7 @@ impl ConnState {
             stream: Arc::new(stream),
             peer,
             buf: ReadBuf::with_capacity(capacity),
-            out: Vec::new(),
             key: NO_KEY,
-            environ_storage: Default::default(),
-            head_fields: Default::default(),
             slot: None,
             fault: Default::default(),
             peer_vars: super::environ::Peer::new(peer),

@@ -1,6 +1,7 @@
 //! One request on a connection: parse, build the environ, run the app through the engine,
 //! recover the connection from `wsgi.input`, drain what the app left unread.
 
+use std::cell::Cell;
 use std::io;
 use std::net::Shutdown;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use super::conn::{CachedApp, Conn, write_all};
 use super::environ::build_environ;
 use super::handler::{Exchange, ServerHandler, error_response, log_date};
 use super::reactor::Shared;
-use super::request::{self, Framing, HttpError, RequestHead};
+use super::request::{self, Framing, HttpError};
 use super::{Request, Settings, WsgiRequestHandler};
 use crate::environ::VarStorage;
 use crate::handlers::{BaseHandler, Outcome};
@@ -33,7 +34,8 @@ pub(crate) enum Served {
 /// the connection closes after this one request.
 pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Served {
     let settings = &shared.settings;
-    let fields = std::mem::take(&mut conn.head_fields);
+    let mut scratch = Scratch::take();
+    let fields = std::mem::take(&mut scratch.fields);
     let head = match request::parse_into(conn.buf.bytes(), &settings.limits, fields) {
         Ok(Some(head)) => head,
         // A head that is not complete here overflowed the buffer: the limits reject it.
@@ -53,7 +55,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         &settings.request_base,
         &conn.peer_vars,
         settings.keep_underscore_headers,
-        std::mem::take(&mut conn.environ_storage),
+        std::mem::take(&mut scratch.storage),
     );
     let hooks = &*settings.request_handler.0;
     let request = Request {
@@ -85,7 +87,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         fault,
     };
     let app = shared.app_for(&mut conn.app);
-    let out = std::mem::take(&mut conn.out);
+    let out = std::mem::take(&mut scratch.out);
     let handled = Handled {
         hooks,
         app: &*app.1,
@@ -106,7 +108,13 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
         let out = handler.into_buffer();
         let storage = finished.environ.into_storage();
-        return finish(shared, conn, keep_alive, out, storage, head, app);
+        Scratch {
+            fields: head.headers,
+            storage,
+            out,
+        }
+        .put();
+        return finish(shared, conn, keep_alive, app);
     }
     let (chunked, length) = match head.framing {
         Framing::Chunked => (true, 0),
@@ -141,6 +149,12 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let out = handler.into_buffer();
     // Dropping the environ returns wsgi.input, and with it the connection.
     let storage = finished.environ.into_storage();
+    Scratch {
+        fields: head.headers,
+        storage,
+        out,
+    }
+    .put();
     let body = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
     let Some(mut body) = body else {
         // The app kept wsgi.input alive somewhere: the connection cannot be reused.
@@ -157,28 +171,43 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     }
     let mut conn = body.conn;
     conn.slot = Some(slot);
-    finish(shared, conn, keep_alive, out, storage, head, app)
+    finish(shared, conn, keep_alive, app)
 }
 
-/// After a response: the connection keeps its buffers for the next request, or closes.
-fn finish(
-    shared: &Shared,
-    mut conn: Conn,
-    keep_alive: bool,
-    out: Vec<u8>,
+/// The buffers one request needs (its fields, its environ's storage, the response buffer),
+/// kept per worker thread rather than per connection: an idle connection holds none of them,
+/// and no request allocates them anew.
+#[derive(Default)]
+struct Scratch {
+    fields: request::Fields,
     storage: VarStorage,
-    head: RequestHead,
-    app: CachedApp,
-) -> Served {
+    out: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
+}
+
+impl Scratch {
+    /// This thread's buffers (new ones the first time, or while a request holds them).
+    fn take() -> Scratch {
+        SCRATCH.with(Cell::take).unwrap_or_default()
+    }
+
+    /// Gives the buffers back for the next request on this thread.
+    fn put(self) {
+        SCRATCH.with(|scratch| scratch.set(Some(self)));
+    }
+}
+
+/// After a response: the connection stays for the next request, or closes.
+fn finish(shared: &Shared, mut conn: Conn, keep_alive: bool, app: CachedApp) -> Served {
     if !keep_alive || shared.shutdown.load(Ordering::Acquire) {
         // RFC 9112 §9.6: shut the write side, keep reading for a while, so unread request
         // bytes do not turn the close into a reset that destroys the response.
         let _ = conn.stream.shutdown(Shutdown::Write);
         return Served::Linger(conn);
     }
-    conn.out = out;
-    conn.environ_storage = storage;
-    conn.head_fields = head.headers;
     conn.app = Some(app);
     Served::KeepAlive(conn)
 }
