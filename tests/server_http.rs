@@ -1449,6 +1449,27 @@ fn file_wrapper_app_content_length_limits() {
 
 // ---- 10. slowloris ----------------------------------------------------------------------------
 
+/// A client that keeps streaming after an error response cannot hold the connection (or the
+/// worker reading it) past the linger time: it is closed about 2 s after the response.
+#[test]
+fn streaming_after_an_error_is_cut_off() {
+    let server = start(router(), |b| b.threads(2));
+    let mut client = TcpStream::connect(server.addr).unwrap();
+    client.write_all(b"BAD REQUEST LINE\r\n\r\n").unwrap();
+    let started = Instant::now();
+    let chunk = vec![b'x'; 16 * 1024];
+    let cut_off = loop {
+        if client.write_all(&chunk).is_err() {
+            break started.elapsed();
+        }
+        if started.elapsed() > Duration::from_secs(8) {
+            panic!("still accepting bytes after 8 s");
+        }
+    };
+    assert!(cut_off < Duration::from_secs(5), "closed only after {cut_off:?}");
+    assert_serves(server.addr);
+}
+
 #[test]
 fn slowloris_does_not_starve_normal_clients() {
     const SLOW: usize = 200;

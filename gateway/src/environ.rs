@@ -145,6 +145,13 @@ impl VarsPrefix {
 #[derive(Debug, Default)]
 pub(crate) struct VarStorage(Vec<Entry>, String);
 
+impl VarStorage {
+    /// The memory it holds, in bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.0.capacity() * std::mem::size_of::<Entry>() + self.1.capacity()
+    }
+}
+
 /// The request environment handed to every [`App`](crate::App).
 ///
 /// CGI and HTTP variables (`REQUEST_METHOD`, `PATH_INFO`, `HTTP_HOST`, ...) are strings with

@@ -334,6 +334,12 @@ impl Shared {
                         if parked.park == Park::Linger {
                             let n = parked.conn.buf.len();
                             parked.conn.buf.consume(n);
+                            // A client that keeps sending never lets the socket run dry:
+                            // the linger deadline holds here too, not only in the sweep.
+                            if Instant::now() >= parked.deadline {
+                                self.close(parked.conn);
+                                return;
+                            }
                         } else if parked.park == Park::Idle {
                             parked.park = Park::Head;
                             parked.deadline = self.clock.deadline(limits.header_read_timeout);
@@ -401,16 +407,13 @@ impl Shared {
         }
     }
 
-    /// A queued event, if any. When more are queued, a worker waiting in epoll is kicked for
-    /// them, so each kicked worker passes the kick on and queued events never wait behind a
-    /// slow app while workers sleep.
+    /// A queued event, if any. The caller then calls [`kick_if_queued`](Self::kick_if_queued)
+    /// (once it is not waiting in epoll itself), so each kicked worker passes the kick on and
+    /// queued events never wait behind a slow app while workers sleep.
     fn take_ready(&self) -> Option<Event> {
         loop {
             match self.ready.steal() {
-                crossbeam_deque::Steal::Success(event) => {
-                    self.kick_if_queued();
-                    return Some(event);
-                }
+                crossbeam_deque::Steal::Success(event) => return Some(event),
                 crossbeam_deque::Steal::Empty => return None,
                 crossbeam_deque::Steal::Retry => {}
             }
@@ -428,16 +431,18 @@ impl Shared {
     /// The next event for this worker: a queued one, else one from epoll (queueing the rest
     /// of what epoll returned, and waking a waiting worker for them).
     fn next_event(&self, events: &mut [MaybeUninit<epoll::Event>]) -> io::Result<Option<Event>> {
-        if let Some(key) = self.take_ready() {
-            return Ok(Some(key));
+        if let Some(event) = self.take_ready() {
+            self.kick_if_queued();
+            return Ok(Some(event));
         }
         self.pollers.enter_epoll();
         // Announced as waiting before looking again: a worker that queues events from now on
         // sees this one waiting and kicks it (see `kick_if_queued`).
         std::sync::atomic::fence(Ordering::SeqCst);
-        if let Some(key) = self.take_ready() {
+        if let Some(event) = self.take_ready() {
             self.pollers.leave_epoll();
-            return Ok(Some(key));
+            self.kick_if_queued();
+            return Ok(Some(event));
         }
         let waited = epoll::wait(&self.epoll, events, None);
         self.pollers.leave_epoll();

@@ -48,6 +48,11 @@ pub(crate) struct Fields {
 }
 
 impl Fields {
+    /// The memory it holds, in bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.text.capacity() + self.spans.capacity() * std::mem::size_of::<[usize; 4]>()
+    }
+
     /// The request target exactly as sent.
     pub(crate) fn target(&self) -> &str {
         &self.text[self.target.0..self.target.1]

@@ -40,13 +40,17 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         Ok(Some(head)) => head,
         // A head that is not complete here overflowed the buffer: the limits reject it.
         Ok(None) => {
+            scratch.put();
             return reject(
                 settings,
                 conn,
                 &HttpError::BadRequest("incomplete request head"),
             );
         }
-        Err(error) => return reject(settings, conn, &error),
+        Err(error) => {
+            scratch.put();
+            return reject(settings, conn, &error);
+        }
     };
     conn.buf.consume(head.len);
     conn.fault.reset();
@@ -184,6 +188,9 @@ struct Scratch {
     out: Vec<u8>,
 }
 
+/// The most bytes a scratch buffer keeps between requests.
+const KEEP_BYTES: usize = 64 * 1024;
+
 thread_local! {
     static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
 }
@@ -194,8 +201,18 @@ impl Scratch {
         SCRATCH.with(Cell::take).unwrap_or_default()
     }
 
-    /// Gives the buffers back for the next request on this thread.
-    fn put(self) {
+    /// Gives the buffers back for the next request on this thread, unless a big request
+    /// grew one past what is worth keeping (a thread would hold that memory for good).
+    fn put(mut self) {
+        if self.out.capacity() > KEEP_BYTES {
+            self.out = Vec::new();
+        }
+        if self.storage.bytes() > KEEP_BYTES {
+            self.storage = VarStorage::default();
+        }
+        if self.fields.bytes() > KEEP_BYTES {
+            self.fields = request::Fields::default();
+        }
         SCRATCH.with(|scratch| scratch.set(Some(self)));
     }
 }
@@ -246,5 +263,22 @@ impl App for Handled<'_> {
         start_response: &mut StartResponse<'_>,
     ) -> Result<Body, AppError> {
         self.hooks.handle(self.app, environ, start_response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KEEP_BYTES, Scratch};
+
+    #[test]
+    fn scratch_keeps_ordinary_buffers_and_drops_big_ones() {
+        let mut scratch = Scratch::take();
+        scratch.out = Vec::with_capacity(1024);
+        scratch.put();
+        assert_eq!(Scratch::take().out.capacity(), 1024);
+        let mut scratch = Scratch::take();
+        scratch.out = Vec::with_capacity(KEEP_BYTES + 1);
+        scratch.put();
+        assert_eq!(Scratch::take().out.capacity(), 0, "a big buffer is not kept");
     }
 }
