@@ -279,6 +279,10 @@ mod tests {
         let mut scratch = Scratch::take();
         scratch.out = Vec::with_capacity(KEEP_BYTES + 1);
         scratch.put();
-        assert_eq!(Scratch::take().out.capacity(), 0, "a big buffer is not kept");
+        assert_eq!(
+            Scratch::take().out.capacity(),
+            0,
+            "a big buffer is not kept"
+        );
     }
 }
