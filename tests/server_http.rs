@@ -1466,7 +1466,10 @@ fn streaming_after_an_error_is_cut_off() {
             panic!("still accepting bytes after 8 s");
         }
     };
-    assert!(cut_off < Duration::from_secs(5), "closed only after {cut_off:?}");
+    assert!(
+        cut_off < Duration::from_secs(5),
+        "closed only after {cut_off:?}"
+    );
     assert_serves(server.addr);
 }
 
