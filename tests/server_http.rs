@@ -933,6 +933,52 @@ fn body_read_timeout_408() {
     assert_serves(server.addr);
 }
 
+/// Small bodies are awaited while the connection is parked: clients sending them slowly hold
+/// no worker, so others are still served, and each body is delivered whole once it is in.
+#[test]
+fn slow_small_bodies_take_no_worker() {
+    let server = start(router(), |b| b.threads(2));
+    let mut slow: Vec<Client> = (0..6)
+        .map(|_| {
+            let mut client = Client::connect(server.addr);
+            client.send(
+                "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 20\r\n\r\n0123456789",
+            );
+            client
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let response = one_response(server.addr, get_close("/p/meanwhile"));
+    assert_eq!(response.text(), "/p/meanwhile");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "a normal request waited {:?} behind slow bodies",
+        started.elapsed()
+    );
+    for client in &mut slow {
+        client.send("abcdefghij");
+        let response = client.response();
+        assert_eq!(response.status, 200);
+        assert_eq!(response.text(), "cl=20;0123456789abcdefghij");
+    }
+}
+
+/// A body that does not arrive in time gets 408 even while it is awaited by the reactor.
+#[test]
+fn awaited_body_timeout_408() {
+    let server = start(router(), |b| {
+        b.limits(limits(|l| l.body_read_timeout = Duration::from_millis(300)))
+    });
+    let mut client = Client::connect(server.addr);
+    client.send("PUT /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nabc");
+    let response = client.response();
+    assert_eq!(response.status, 408);
+    assert!(response.text().contains("body"), "{}", response.text());
+    assert!(client.closed_within(IO_TIMEOUT));
+    assert_serves(server.addr);
+}
+
 #[test]
 fn keep_alive_timeout_closes_idle_quietly() {
     let server = start(router(), |b| {

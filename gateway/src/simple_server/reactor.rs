@@ -318,17 +318,28 @@ impl Shared {
         let mut must_read = true;
         loop {
             let ready = loop {
+                let mut room = limit;
                 if parked.park != Park::Linger
                     && request::head_ready(parked.conn.buf.bytes(), limits)
                 {
-                    break true;
+                    // A small body is awaited here too, so that no worker waits for it.
+                    match request::awaited_body(parked.conn.buf.bytes(), limits) {
+                        None => break true,
+                        Some(total) => {
+                            room = room.max(total);
+                            if parked.park != Park::Body {
+                                parked.park = Park::Body;
+                                parked.deadline = self.clock.deadline(limits.body_read_timeout);
+                            }
+                        }
+                    }
                 }
                 if !must_read {
                     // The socket was emptied by the last read; what comes later raises a new
                     // edge, so park without another read.
                     break false;
                 }
-                match parked.conn.fill(limit) {
+                match parked.conn.fill(room) {
                     Ok(Filled::Bytes(_)) => {
                         must_read = !parked.conn.buf.drained || hangup;
                         if parked.park == Park::Linger {
@@ -508,14 +519,21 @@ impl Shared {
     }
 
     /// Closes parked connections whose deadline passed: idle ones quietly, half-sent heads
-    /// with 408.
+    /// and bodies with 408.
     fn sweep(&self, now: Instant) {
         let expired = self.table.drain_parked(|p| p.deadline <= now);
         for (_, parked) in expired {
-            if parked.park == Park::Head && !parked.conn.buf.is_empty() {
+            let late = match parked.park {
+                Park::Head if !parked.conn.buf.is_empty() => {
+                    Some("the request head did not arrive in time")
+                }
+                Park::Body => Some("the request body did not arrive in time"),
+                _ => None,
+            };
+            if let Some(detail) = late {
                 let response = error_response(
                     "408 Request Timeout",
-                    "the request head did not arrive in time",
+                    detail,
                     &self.settings.server_software,
                 );
                 // Best effort: one non-blocking write.

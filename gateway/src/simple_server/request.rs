@@ -237,6 +237,50 @@ pub(crate) fn head_ready(buf: &[u8], limits: &Limits) -> bool {
         || memchr(b'\n', buf).is_none() && buf.len() > limits.max_request_line
 }
 
+/// Request bodies up to this size (announced by `Content-Length`) are buffered while the
+/// connection is parked, before a worker takes the request: a client sending a small body
+/// slowly costs a buffer, not a thread.
+pub(crate) const BUFFERED_BODY: u64 = 64 * 1024;
+
+/// When `buf` holds a whole head (see [`head_ready`]) announcing a body of at most
+/// [`BUFFERED_BODY`] bytes by `Content-Length` that has not fully arrived: how many bytes
+/// from the start of `buf` the head and its body take. `None` when there is nothing to wait
+/// for, and whenever the head is one the parser must judge (no or several differing
+/// lengths, a malformed one, `Transfer-Encoding`) or the client may be waiting for
+/// `100 Continue` (`Expect`). `GET` and `HEAD` are not examined: their bodies are rare.
+pub(crate) fn awaited_body(buf: &[u8], limits: &Limits) -> Option<usize> {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let head = &buf[start..];
+    if head.starts_with(b"GET ") || head.starts_with(b"HEAD ") {
+        return None;
+    }
+    let end = head_end(head)?;
+    let mut length = None;
+    for line in head[..end].split(|&b| b == b'\n').skip(1) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let n = parse_length(trim(value))?;
+            if length.is_some_and(|l| l != n) {
+                return None;
+            }
+            length = Some(n);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding")
+            || name.eq_ignore_ascii_case(b"expect")
+        {
+            return None;
+        }
+    }
+    let length = length.filter(|&n| n > 0 && n <= BUFFERED_BODY && n <= limits.max_body)?;
+    let total = start + end + usize::try_from(length).ok()?;
+    (buf.len() < total).then_some(total)
+}
+
 /// Parses a request head from the start of `buf`.
 ///
 /// Rules applied, in order (RFC 9112):
@@ -475,6 +519,35 @@ mod tests {
 
     fn err(raw: &str) -> HttpError {
         parse(raw.as_bytes(), &limits()).expect_err(raw)
+    }
+
+    #[test]
+    fn awaited_bodies() {
+        use super::awaited_body;
+        let limits = limits();
+        let post = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+        assert_eq!(awaited_body(post.as_bytes(), &limits), Some(post.len() + 5));
+        let partial = format!("\r\n{post}ab");
+        assert_eq!(
+            awaited_body(partial.as_bytes(), &limits),
+            Some(post.len() + 7)
+        );
+        let whole = format!("{post}abcde");
+        assert_eq!(awaited_body(whole.as_bytes(), &limits), None);
+        let cases = [
+            "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5x\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n",
+        ];
+        for head in cases {
+            assert_eq!(awaited_body(head.as_bytes(), &limits), None, "{head:?}");
+        }
     }
 
     #[test]
