@@ -129,7 +129,10 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// How long an idle keep-alive connection is kept (default 5 s).
     pub keep_alive_timeout: Duration,
-    /// Longest wait for more request-body bytes while the app reads (default 30 s).
+    /// Longest wait for more request-body bytes while the app reads (default 30 s). A body
+    /// of up to 64 KiB announced by `Content-Length` (without `Expect: 100-continue`) is
+    /// awaited before the app runs, without holding a worker, and must arrive whole within
+    /// this time (else 408).
     pub body_read_timeout: Duration,
     /// Longest wait for the client to accept response bytes (default 30 s).
     pub write_timeout: Duration,
