@@ -53,6 +53,20 @@ struct Span {
     end: usize,
 }
 
+impl Span {
+    fn name(self, text: &str) -> &str {
+        &text[self.start..self.mid]
+    }
+
+    fn value(self, text: &str) -> &str {
+        &text[self.mid + 2..self.end]
+    }
+
+    fn pair(self, text: &str) -> (&str, &str) {
+        (self.name(text), self.value(text))
+    }
+}
+
 impl PartialEq for Headers {
     fn eq(&self, other: &Headers) -> bool {
         self.iter().eq(other.iter())
@@ -76,11 +90,11 @@ impl Headers {
     }
 
     fn name_at(&self, span: Span) -> &str {
-        &self.text[span.start..span.mid]
+        span.name(&self.text)
     }
 
     fn value_at(&self, span: Span) -> &str {
-        &self.text[span.mid + 2..span.end]
+        span.value(&self.text)
     }
 
     /// Appends a pair that was already validated.
@@ -266,8 +280,7 @@ impl Headers {
         let query = Query::new(name);
         let before = self.spans.len();
         let text = &self.text;
-        self.spans
-            .retain(|span| !query.matches(&text[span.start..span.mid]));
+        self.spans.retain(|span| !query.matches(span.name(text)));
         let removed = before - self.spans.len();
         if removed > 0 {
             self.compact();
@@ -554,11 +567,7 @@ impl<'a> Iterator for Iter<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<(&'a str, &'a str)> {
-        let span = self.spans.next()?;
-        Some((
-            &self.text[span.start..span.mid],
-            &self.text[span.mid + 2..span.end],
-        ))
+        Some(self.spans.next()?.pair(self.text))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -570,11 +579,7 @@ impl ExactSizeIterator for Iter<'_> {}
 
 impl<'a> DoubleEndedIterator for Iter<'a> {
     fn next_back(&mut self) -> Option<(&'a str, &'a str)> {
-        let span = self.spans.next_back()?;
-        Some((
-            &self.text[span.start..span.mid],
-            &self.text[span.mid + 2..span.end],
-        ))
+        Some(self.spans.next_back()?.pair(self.text))
     }
 }
 

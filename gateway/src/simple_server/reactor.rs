@@ -25,7 +25,7 @@ use super::Settings;
 use super::conn::{CachedApp, Conn, ConnState, Filled, fill_blocking, wait_ready, write_all};
 use super::handler::error_response;
 use super::pollers::Pollers;
-use super::request::{self, HttpError};
+use super::request::{self, Arrival, HttpError};
 use super::serve::{Served, serve_request};
 use super::table::{Park, Parked, Parking, Tables};
 use crate::App;
@@ -319,13 +319,12 @@ impl Shared {
         loop {
             let ready = loop {
                 let mut room = limit;
-                if parked.park != Park::Linger
-                    && request::head_ready(parked.conn.buf.bytes(), limits)
-                {
-                    // A small body is awaited here too, so that no worker waits for it.
-                    match request::awaited_body(parked.conn.buf.bytes(), limits) {
-                        None => break true,
-                        Some(total) => {
+                if parked.park != Park::Linger {
+                    match request::arrival(parked.conn.buf.bytes(), limits) {
+                        Arrival::Ready => break true,
+                        Arrival::Partial => {}
+                        // A small body is awaited here too, so that no worker waits for it.
+                        Arrival::Body(total) => {
                             room = room.max(total);
                             if parked.park != Park::Body {
                                 parked.park = Park::Body;

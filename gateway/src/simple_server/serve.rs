@@ -3,11 +3,11 @@
 
 use std::cell::Cell;
 use std::io;
-use std::net::Shutdown;
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::body::{BodyState, RequestInput};
+use super::body::{BodyProgress, BodyState, RequestInput};
 use super::conn::{CachedApp, Conn, write_all};
 use super::environ::build_environ;
 use super::handler::{Exchange, ServerHandler, error_response, log_date};
@@ -82,30 +82,30 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     };
     let (minor, is_head, peer) = (head.minor, head.is_head(), conn.peer.ip());
     let keep_alive = head.keep_alive && !single && !shared.shutdown.load(Ordering::Acquire);
-    let exchange = move |fault| Exchange {
-        minor,
-        head: is_head,
-        keep_alive,
-        request_line,
-        peer,
-        fault,
-    };
     let app = shared.app_for(&mut conn.app);
     let out = std::mem::take(&mut scratch.out);
-    let handled = Handled {
-        hooks,
-        app: &*app.1,
-    };
-    if head.framing == Framing::Length(0) && !head.expect_continue {
-        // No body (most requests): `wsgi.input` is empty and the connection stays here, so
-        // the handler borrows it and nothing is shared or handed back.
+    let fields = head.headers;
+    // Runs the engine on `stream`, gives the scratch buffers back (dropping the environ, and
+    // with it `wsgi.input`), and says whether the connection may carry another request.
+    let run = |environ, stream: &TcpStream, fault: &BodyProgress| {
+        let handled = Handled {
+            hooks,
+            app: &*app.1,
+        };
         let mut handler = ServerHandler::new(
             environ,
-            &conn.stream,
+            stream,
             stderr,
             settings,
             &shared.shutdown,
-            exchange(&conn.fault),
+            Exchange {
+                minor,
+                head: is_head,
+                keep_alive,
+                request_line,
+                peer,
+                fault,
+            },
             out,
         );
         let finished = handler.run(&handled);
@@ -113,11 +113,17 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         let out = handler.into_buffer();
         let storage = finished.environ.into_storage();
         Scratch {
-            fields: head.headers,
+            fields,
             storage,
             out,
         }
         .put();
+        keep_alive
+    };
+    if head.framing == Framing::Length(0) && !head.expect_continue {
+        // No body (most requests): `wsgi.input` is empty and the connection stays here, so
+        // the handler borrows it and nothing is shared or handed back.
+        let keep_alive = run(environ, &conn.stream, &conn.fault);
         return finish(shared, conn, keep_alive, app);
     }
     let (chunked, length) = match head.framing {
@@ -139,26 +145,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         fault.clone(),
     );
     environ.set_input(Input::new(RequestInput::new(body, Arc::clone(&slot))));
-    let mut handler = ServerHandler::new(
-        environ,
-        &stream,
-        stderr,
-        settings,
-        &shared.shutdown,
-        exchange(&fault),
-        out,
-    );
-    let finished = handler.run(&handled);
-    let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
-    let out = handler.into_buffer();
-    // Dropping the environ returns wsgi.input, and with it the connection.
-    let storage = finished.environ.into_storage();
-    Scratch {
-        fields: head.headers,
-        storage,
-        out,
-    }
-    .put();
+    let keep_alive = run(environ, &stream, &fault);
     let body = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
     let Some(mut body) = body else {
         // The app kept wsgi.input alive somewhere: the connection cannot be reused.

@@ -20,7 +20,7 @@ pub(crate) enum Park {
     Idle,
     /// Just accepted, or part of a head has arrived: the header-read deadline runs.
     Head,
-    /// A whole head has arrived, its small body not yet (see `request::awaited_body`): the
+    /// A whole head has arrived, its small body not yet (see `request::Arrival::Body`): the
     /// body-read deadline runs.
     Body,
     /// Closing after an error or a last response: read and discard until EOF or the deadline.
