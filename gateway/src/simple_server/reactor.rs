@@ -319,7 +319,16 @@ impl Shared {
         loop {
             let ready = loop {
                 let mut room = limit;
-                if parked.park != Park::Linger {
+                if parked.park == Park::Linger {
+                    // Nothing read while lingering is ever parsed: drop it, so the buffer
+                    // always has room and the read below consumes the socket.
+                    let n = parked.conn.buf.len();
+                    parked.conn.buf.consume(n);
+                } else {
+                    // Empty lines before a request line are ignored (RFC 9112 §2.2): drop
+                    // them as they come, so a stream of them never fills the buffer.
+                    let blank = request::leading_empty_lines(parked.conn.buf.bytes());
+                    parked.conn.buf.consume(blank);
                     match request::arrival(parked.conn.buf.bytes(), limits) {
                         Arrival::Ready => break true,
                         Arrival::Partial => {}
@@ -342,8 +351,6 @@ impl Shared {
                     Ok(Filled::Bytes(_)) => {
                         must_read = !parked.conn.buf.drained || hangup;
                         if parked.park == Park::Linger {
-                            let n = parked.conn.buf.len();
-                            parked.conn.buf.consume(n);
                             // A client that keeps sending never lets the socket run dry:
                             // the linger deadline holds here too, not only in the sweep.
                             if Instant::now() >= parked.deadline {
@@ -356,7 +363,9 @@ impl Shared {
                         }
                     }
                     Ok(Filled::WouldBlock) => break false,
-                    // Over the limits: parsing answers 414 or 431.
+                    // Over the limits: parsing answers 414 or 431, and the rejection empties
+                    // the buffer (a lingering buffer is emptied before every read, so it is
+                    // never full).
                     Ok(Filled::Full) => break true,
                     Ok(Filled::Eof) | Err(_) => {
                         self.close(parked.conn);

@@ -234,7 +234,7 @@ pub(crate) enum Arrival {
 }
 
 /// Where the request starts: after the empty lines a client may send first (RFC 9112 §2.2).
-fn leading_empty_lines(buf: &[u8]) -> usize {
+pub(crate) fn leading_empty_lines(buf: &[u8]) -> usize {
     buf.iter()
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(buf.len())

@@ -210,14 +210,20 @@ fn finish(shared: &Shared, mut conn: Conn, keep_alive: bool, app: CachedApp) -> 
         // RFC 9112 §9.6: shut the write side, keep reading for a while, so unread request
         // bytes do not turn the close into a reset that destroys the response.
         let _ = conn.stream.shutdown(Shutdown::Write);
+        // Pipelined requests after the last response are not answered.
+        let buffered = conn.buf.len();
+        conn.buf.consume(buffered);
         return Served::Linger(conn);
     }
     conn.app = Some(app);
     Served::KeepAlive(conn)
 }
 
-/// Answers a request that cannot be served with its error status, then lingers.
-fn reject(settings: &Settings, conn: Conn, error: &HttpError) -> Served {
+/// Answers a request that cannot be served with its error status, then lingers. Whatever
+/// was buffered is dropped: nothing after a rejected head is ever parsed.
+fn reject(settings: &Settings, mut conn: Conn, error: &HttpError) -> Served {
+    let buffered = conn.buf.len();
+    conn.buf.consume(buffered);
     let response = error_response(
         error.status(),
         &error.to_string(),
