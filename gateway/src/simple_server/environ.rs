@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::request::{Framing, RequestHead};
+use super::request::{Framing, RequestHead, TargetForm};
 use crate::environ::VarsPrefix;
 use crate::{Environ, latin1};
 
@@ -41,25 +41,17 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-/// The path part of a request target: origin-form as is (with the reference's collapse of
-/// leading `//` to `/`), absolute-form stripped of scheme and authority.
-fn target_path(target: &str) -> &str {
-    let lower_starts = |prefix: &str| {
-        target.len() >= prefix.len() && target[..prefix.len()].eq_ignore_ascii_case(prefix)
-    };
-    let target = if lower_starts("http://") || lower_starts("https://") {
-        let after_scheme = &target[target.find("//").map_or(0, |i| i + 2)..];
-        match after_scheme.find(['/', '?']) {
-            Some(i) if after_scheme.as_bytes()[i] == b'/' => &after_scheme[i..],
-            Some(i) => &after_scheme[i..],
-            None => "/",
-        }
-    } else {
-        target
+/// The path and query part of a request target: origin-form as is (with the reference's
+/// collapse of leading `//` to `/`), absolute-form without scheme and authority, `*` as is.
+/// Only ASCII bytes are looked for, so a cut never falls inside a character.
+fn target_path(target: &str, form: TargetForm) -> &str {
+    let target = match form {
+        TargetForm::Absolute { start, len } => &target[start + len..],
+        TargetForm::Origin | TargetForm::Asterisk => target,
     };
     if target.starts_with("//") {
-        let trimmed = target.trim_start_matches('/');
         // Keep one slash: `//a//b` → `/a//b`.
+        let trimmed = target.trim_start_matches('/');
         &target[target.len() - trimmed.len() - 1..]
     } else {
         target
@@ -90,12 +82,7 @@ pub(crate) fn build_environ(
     // Every name pushed here is distinct, so the environ is built without lookups.
     let mut env = Environ::with_storage(storage);
     env.push_prefix(base);
-    let protocol = if head.minor == 0 {
-        "HTTP/1.0"
-    } else {
-        "HTTP/1.1"
-    };
-    env.push_var("SERVER_PROTOCOL", protocol);
+    env.push_var("SERVER_PROTOCOL", head.protocol());
     env.push_var("REQUEST_METHOD", &head.method);
     // The target and every header value are spans of one copy of the head's text in the
     // environ: no allocation per variable.
@@ -104,7 +91,7 @@ pub(crate) fn build_environ(
     let raw_target = head.target();
     let target_at = head.headers.target_span();
     env.push_span("REQUEST_URI", span(target_at.clone()));
-    let target = target_path(raw_target);
+    let target = target_path(raw_target, head.form);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     // Only an absolute-form target (`http://host?q`) has an empty path: RFC 9112 §3.2.2
     // reads it as "/".
@@ -131,6 +118,16 @@ pub(crate) fn build_environ(
     let mut content_type = None;
     let mut content_length = None;
     let fields_start = env.len();
+    let absolute = match head.form {
+        TargetForm::Absolute { start, len } => {
+            // RFC 9112 §3.2.2: with an absolute-form target the Host field is ignored and
+            // the target's authority is the host.
+            let start = target_at.start + start;
+            env.push_span("HTTP_HOST", span(start..start + len));
+            true
+        }
+        TargetForm::Origin | TargetForm::Asterisk => false,
+    };
     for (name, value) in head.headers.ranges() {
         if name.eq_ignore_ascii_case("content-type") {
             content_type.get_or_insert(value);
@@ -140,7 +137,8 @@ pub(crate) fn build_environ(
             content_length.get_or_insert(());
             continue;
         }
-        if name.contains('_') && !keep_underscores {
+        if name.contains('_') && !keep_underscores || absolute && name.eq_ignore_ascii_case("host")
+        {
             continue;
         }
         let value = span(value);
@@ -149,6 +147,9 @@ pub(crate) fn build_environ(
             // A header whose name turns into a CGI variable's is ignored, as the reference
             // does (no common header's does).
             None if CGI_NAMES.iter().any(|cgi| same_key(cgi, name)) => {}
+            // So is one whose name, less `Http-`, is an earlier header's (`X` then
+            // `Http-X`): the reference skips any header whose key is already in the environ.
+            None if is_http_prefixed(name) && env.get(&header_key_unprefixed(name)).is_some() => {}
             None => env.push_or_join(fields_start, |text| push_key(text, name), value),
         }
     }
@@ -242,6 +243,18 @@ fn push_key(out: &mut String, name: &str) {
     out.extend(name.chars().map(key_char));
 }
 
+/// A header name that starts with `Http-` (or `Http_`): its key could be another header's.
+fn is_http_prefixed(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() > 5 && bytes[..4].eq_ignore_ascii_case(b"http") && matches!(bytes[4], b'-' | b'_')
+}
+
+/// A header's name as the reference converts it before adding `HTTP_` (dashes to
+/// underscores, upper case).
+fn header_key_unprefixed(name: &str) -> String {
+    name.chars().map(key_char).collect()
+}
+
 fn key_char(c: char) -> char {
     if c == '-' {
         '_'
@@ -286,6 +299,7 @@ impl Peer {
 
 #[cfg(test)]
 mod tests {
+    use super::super::request::target_form;
     use super::{decode_path, target_path};
 
     #[test]
@@ -327,13 +341,20 @@ mod tests {
             ("/a", "/a"),
             ("//a//b", "/a//b"),
             ("///a", "/a"),
+            ("/caf\u{c3}\u{a9}", "/caf\u{c3}\u{a9}"),
+            ("//\u{c3}\u{a9}\u{c3}\u{a9}", "/\u{c3}\u{a9}\u{c3}\u{a9}"),
+            ("/\u{e9}", "/\u{e9}"),
             ("http://example.com/abs?q", "/abs?q"),
-            ("HTTP://example.com", "/"),
+            ("HTTP://example.com", ""),
             ("http://example.com?q", "?q"),
+            ("https://example.com/\u{e9}", "/\u{e9}"),
             ("*", "*"),
         ];
         for (raw, expected) in cases {
-            assert_eq!(target_path(raw), expected, "{raw:?}");
+            let bytes = crate::latin1::encode(raw).expect("latin-1");
+            let form = target_form(if raw == "*" { "OPTIONS" } else { "GET" }, &bytes)
+                .expect("a valid target");
+            assert_eq!(target_path(raw, form), expected, "{raw:?}");
         }
     }
 }

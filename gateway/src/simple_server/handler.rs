@@ -481,14 +481,18 @@ pub(crate) fn escape_log(text: &str) -> String {
 }
 
 /// Writes a complete error response for a request that could not be parsed or timed out,
-/// and asks for the connection to close.
-pub(crate) fn error_response(status: &str, detail: &str, software: &str) -> Vec<u8> {
+/// and asks for the connection to close. The response to a `HEAD` request (`head`) has the
+/// same headers and no body (RFC 9110 §9.3.2).
+pub(crate) fn error_response(status: &str, detail: &str, software: &str, head: bool) -> Vec<u8> {
     let body = format!("{}\n{detail}\n", &status[4..]);
     let date = crate::handlers::http_date_now();
-    format!(
+    let mut response = format!(
         "HTTP/1.1 {status}\r\nDate: {date}\r\nServer: {software}\r\nConnection: close\r\n\
-         Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
+         Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
         body.len()
-    )
-    .into_bytes()
+    );
+    if !head {
+        response.push_str(&body);
+    }
+    response.into_bytes()
 }

@@ -543,6 +543,7 @@ impl Shared {
                     "408 Request Timeout",
                     detail,
                     &self.settings.server_software,
+                    request::is_head_request(parked.conn.buf.bytes()),
                 );
                 // Best effort: one non-blocking write.
                 let _ = io::Write::write(&mut &*parked.conn.stream, &response);
@@ -693,6 +694,7 @@ impl Shared {
                         error.status(),
                         &error.to_string(),
                         &self.settings.server_software,
+                        request::is_head_request(conn.buf.bytes()),
                     );
                     let _ = write_all(&conn.stream, &response, limits.write_timeout);
                     let _ = conn.stream.shutdown(Shutdown::Both);

@@ -19,8 +19,12 @@ pub(crate) enum Framing {
 #[derive(Debug)]
 pub(crate) struct RequestHead {
     pub(crate) method: Cow<'static, str>,
-    /// `HTTP/1.<minor>`.
+    /// `HTTP/1.<minor>` (1 for a later minor version, which is processed as 1.1).
     pub(crate) minor: u8,
+    /// The minor version the client sent (SERVER_PROTOCOL says it, as the reference does).
+    pub(crate) sent_minor: u8,
+    /// The form of the request target (RFC 9112 §3.2).
+    pub(crate) form: TargetForm,
     /// Header names and values as latin-1 strings, in arrival order.
     pub(crate) headers: Fields,
     pub(crate) framing: Framing,
@@ -115,7 +119,7 @@ impl Fields {
 
     /// An empty set for the head `head` with target `target` (a slice of it), keeping the
     /// allocations of this one.
-    fn recycle(mut self, head: &[u8], target: &str) -> Fields {
+    fn recycle(mut self, head: &[u8], target: &[u8]) -> Fields {
         self.text.clear();
         self.spans.clear();
         self.head = None;
@@ -126,8 +130,8 @@ impl Fields {
             self.head = Some((head.as_ptr() as usize, head.len()));
         }
         self.target = self
-            .within_head(target.as_bytes())
-            .unwrap_or_else(|| self.append(target.as_bytes()));
+            .within_head(target)
+            .unwrap_or_else(|| self.append(target));
         self
     }
 }
@@ -144,8 +148,166 @@ impl RequestHead {
 
     /// The request line as sent, for the access log.
     pub(crate) fn request_line(&self) -> String {
-        format!("{} {} HTTP/1.{}", self.method, self.target(), self.minor)
+        format!("{} {} {}", self.method, self.target(), self.protocol())
     }
+
+    /// The version as the client sent it: `HTTP/1.0` to `HTTP/1.9`.
+    pub(crate) fn protocol(&self) -> &'static str {
+        const SENT: [&str; 10] = [
+            "HTTP/1.0", "HTTP/1.1", "HTTP/1.2", "HTTP/1.3", "HTTP/1.4", "HTTP/1.5", "HTTP/1.6",
+            "HTTP/1.7", "HTTP/1.8", "HTTP/1.9",
+        ];
+        SENT[usize::from(self.sent_minor.min(9))]
+    }
+}
+
+/// The form of a request target (RFC 9112 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TargetForm {
+    /// `/path?query`.
+    Origin,
+    /// `http://authority/path?query` (or `https`): the authority is this many bytes
+    /// after the scheme's `//`.
+    Absolute {
+        /// Where the authority starts in the target.
+        start: usize,
+        /// Its length.
+        len: usize,
+    },
+    /// `*`, with `OPTIONS` only.
+    Asterisk,
+}
+
+/// The form of `target`, or why it cannot be served: an origin server takes the origin form,
+/// the absolute form with an `http` or `https` URI, and `*` with `OPTIONS` (RFC 9112 §3.2);
+/// `CONNECT` (the authority form) is not implemented.
+pub(crate) fn target_form(method: &str, target: &[u8]) -> Result<TargetForm, HttpError> {
+    if method == "CONNECT" {
+        return Err(HttpError::NotImplemented("CONNECT is not supported"));
+    }
+    match target {
+        [b'/', ..] => Ok(TargetForm::Origin),
+        b"*" if method == "OPTIONS" => Ok(TargetForm::Asterisk),
+        b"*" => Err(HttpError::BadRequest(
+            "the asterisk-form target is only for OPTIONS",
+        )),
+        _ => {
+            let start = [&b"http://"[..], b"https://"]
+                .iter()
+                .find(|scheme| {
+                    target
+                        .get(..scheme.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(scheme))
+                })
+                .map(|scheme| scheme.len())
+                .ok_or(HttpError::BadRequest("invalid request target"))?;
+            let rest = &target[start..];
+            let len = rest
+                .iter()
+                .position(|&b| b == b'/' || b == b'?')
+                .unwrap_or(rest.len());
+            let authority = &rest[..len];
+            // RFC 9110 §4.2.1: an http URI with an empty host is invalid; §4.2.4: userinfo
+            // is treated as an error.
+            if authority.is_empty() || authority.starts_with(b":") || !valid_host(authority) {
+                return Err(HttpError::BadRequest(
+                    "invalid authority in the request target",
+                ));
+            }
+            Ok(TargetForm::Absolute { start, len })
+        }
+    }
+}
+
+/// A `Host` value (RFC 9110 §7.2: `uri-host [ ":" port ]`, RFC 3986 §3.2.2): empty, or an
+/// IP literal in brackets, or a registered name / IPv4 address made of unreserved
+/// characters, sub-delims and percent-escapes; then an optional port of digits.
+fn valid_host(value: &[u8]) -> bool {
+    let (host, port) = if let Some(literal) = value.strip_prefix(b"[") {
+        let Some(close) = literal.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let inside = &literal[..close];
+        let ok = match inside {
+            [b'v' | b'V', future @ ..] => {
+                let dot = future.iter().position(|&b| b == b'.');
+                dot.is_some_and(|d| {
+                    d > 0
+                        && future[..d].iter().all(u8::is_ascii_hexdigit)
+                        && future.len() > d + 1
+                        && future[d + 1..]
+                            .iter()
+                            .all(|&b| unreserved(b) || sub_delim(b) || b == b':')
+                })
+            }
+            _ => std::str::from_utf8(inside)
+                .is_ok_and(|text| text.parse::<std::net::Ipv6Addr>().is_ok()),
+        };
+        if !ok {
+            return false;
+        }
+        (&b""[..], &literal[close + 1..])
+    } else {
+        let colon = value.iter().position(|&b| b == b':').unwrap_or(value.len());
+        (&value[..colon], &value[colon..])
+    };
+    let mut i = 0;
+    while i < host.len() {
+        match host[i] {
+            b'%' if host
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+            {
+                i += 3;
+            }
+            b if unreserved(b) || sub_delim(b) => i += 1,
+            _ => return false,
+        }
+    }
+    match port {
+        [] => true,
+        [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn sub_delim(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
+
+/// A copy of `head` whose request line (`line_len` bytes) httparse accepts: bytes above 0x7F
+/// in the target (between the first and the last space) become `x`, and a version
+/// `HTTP/1.2` to `HTTP/1.9` becomes `HTTP/1.1`. Returns the copy and, when the version was
+/// changed, the minor version sent. Everything else is left for httparse to judge.
+fn patch_request_line(head: &[u8], line_len: usize) -> (Vec<u8>, Option<u8>) {
+    let mut copy = head.to_vec();
+    let line = &mut copy[..line_len];
+    let mut minor = None;
+    if let (Some(first), Some(last)) = (
+        line.iter().position(|&b| b == b' '),
+        line.iter().rposition(|&b| b == b' '),
+    ) && first < last
+    {
+        for b in &mut line[first + 1..last] {
+            if *b >= 0x80 {
+                *b = b'x';
+            }
+        }
+        if let [b'H', b'T', b'T', b'P', b'/', b'1', b'.', sent] = &mut line[last + 1..]
+            && (b'2'..=b'9').contains(sent)
+        {
+            minor = Some(*sent - b'0');
+            *sent = b'1';
+        }
+    }
+    (copy, minor)
 }
 
 /// A request that cannot be served; each maps to one status.
@@ -219,6 +381,12 @@ fn head_end(buf: &[u8]) -> Option<usize> {
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
     haystack.iter().position(|&b| b == needle)
+}
+
+/// True when the request at the start of `buf` is a `HEAD` (its error responses carry no
+/// body), judged from its first bytes before the head is parsed.
+pub(crate) fn is_head_request(buf: &[u8]) -> bool {
+    buf[leading_empty_lines(buf)..].starts_with(b"HEAD ")
 }
 
 /// How far a request has arrived in a connection's buffer.
@@ -359,8 +527,22 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
         heap.resize(limits.max_headers, MaybeUninit::uninit());
         &mut heap
     };
+    // httparse takes a target of UTF-8 only and versions 1.0 and 1.1 only; a head with any
+    // other byte above 0x7F in its target, or a later HTTP/1.x, is parsed from a copy that
+    // says what httparse accepts, and the target is then taken from the original bytes.
+    let patched;
+    let line = &buf[..buf.iter().position(|&b| b == b'\n').unwrap_or(end)];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let (parsed, minor_sent) =
+        if line.is_ascii() && (line.ends_with(b" HTTP/1.1") || line.ends_with(b" HTTP/1.0")) {
+            (&buf[..end], None)
+        } else {
+            let (copy, minor) = patch_request_line(&buf[..end], line.len());
+            patched = copy;
+            (&patched[..], minor)
+        };
     let mut req = httparse::Request::new(&mut []);
-    let status = req.parse_with_uninit_headers(&buf[..end], slots);
+    let status = req.parse_with_uninit_headers(parsed, slots);
     let status = status.map_err(|e| match e {
         httparse::Error::TooManyHeaders => HttpError::HeadersTooLarge("too many header fields"),
         httparse::Error::Version => version_error(buf),
@@ -374,10 +556,17 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
         return Err(HttpError::BadRequest("malformed request head"));
     }
     let method = method_name(req.method.unwrap_or_default());
-    let target = req.path.unwrap_or_default();
+    let target = req.path.unwrap_or_default().as_bytes();
+    // The same bytes in the original head (they differ from the copy's where it was patched).
+    let target_at = target.as_ptr() as usize - parsed.as_ptr() as usize;
+    let target = &buf[target_at..target_at + target.len()];
     let minor = req.version.unwrap_or(1);
+    // A later HTTP/1.x is processed as HTTP/1.1, the highest minor version we implement
+    // (RFC 9110 §2.5).
+    let sent_minor = minor_sent.unwrap_or(minor);
 
-    let mut headers = fields.recycle(&buf[..end], target);
+    let form = target_form(&method, target)?;
+    let mut headers = fields.recycle(parsed, target);
     let mut lengths: Vec<&[u8]> = Vec::new();
     let mut codings: Vec<&[u8]> = Vec::new();
     let (mut hosts, mut close, mut keep_alive_token, mut expect_continue) =
@@ -390,6 +579,9 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
             codings.push(h.value);
         } else if name.eq_ignore_ascii_case("host") {
             hosts += 1;
+            if !valid_host(trim(h.value)) {
+                return Err(HttpError::BadRequest("invalid Host header"));
+            }
         } else if name.eq_ignore_ascii_case("connection") {
             for token in list_tokens(h.value) {
                 close |= token.eq_ignore_ascii_case(b"close");
@@ -401,12 +593,12 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
         headers.push(name, trim(h.value));
     }
 
-    if minor == 1 && hosts != 1 {
-        return Err(HttpError::BadRequest(if hosts == 0 {
-            "HTTP/1.1 request without Host"
-        } else {
-            "more than one Host header"
-        }));
+    // RFC 9112 §3.2: HTTP/1.1 needs a Host; no request may have two.
+    if hosts > 1 {
+        return Err(HttpError::BadRequest("more than one Host header"));
+    }
+    if minor == 1 && hosts == 0 {
+        return Err(HttpError::BadRequest("HTTP/1.1 request without Host"));
     }
 
     let framing = if !codings.is_empty() {
@@ -464,6 +656,8 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
     Ok(Some(RequestHead {
         method,
         minor,
+        sent_minor,
+        form,
         headers,
         framing,
         keep_alive,

@@ -222,13 +222,14 @@ fn finish(shared: &Shared, mut conn: Conn, keep_alive: bool, app: CachedApp) -> 
 /// Answers a request that cannot be served with its error status, then lingers. Whatever
 /// was buffered is dropped: nothing after a rejected head is ever parsed.
 fn reject(settings: &Settings, mut conn: Conn, error: &HttpError) -> Served {
-    let buffered = conn.buf.len();
-    conn.buf.consume(buffered);
     let response = error_response(
         error.status(),
         &error.to_string(),
         &settings.server_software,
+        request::is_head_request(conn.buf.bytes()),
     );
+    let buffered = conn.buf.len();
+    conn.buf.consume(buffered);
     let _ = write_all(&conn.stream, &response, settings.limits.write_timeout);
     if settings.access_log {
         let line = format!(
