@@ -402,3 +402,147 @@ fn assert_serves_vars(server: &TestServer) {
     let env = vars(server.addr, &raw_get(b"/still"));
     assert_eq!(env["PATH_INFO"], some("/still"));
 }
+
+// ---- RFC 9112 §7.1: chunked framing ------------------------------------------------------------
+
+/// An app that counts its calls and answers 200 without reading the body: a malformed
+/// chunked body must be a 400 before it runs.
+fn counting_app() -> (impl App, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&calls);
+    let app = app_fn(move |_env, sr| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        sr.start("200 OK", [("Content-Type", "text/plain")])?;
+        Ok(Body::from("ran"))
+    });
+    (app, calls)
+}
+
+const CHUNKED_POST: &str = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+#[test]
+fn malformed_chunked_framing_400_before_the_app() {
+    let (app, calls) = counting_app();
+    let server = start(app, |b| b);
+    let cases: &[&[u8]] = &[
+        b"x\r\nabc\r\n0\r\n\r\n",
+        b"-3\r\nabc\r\n0\r\n\r\n",
+        b"+3\r\nabc\r\n0\r\n\r\n",
+        b"0x3\r\nabc\r\n0\r\n\r\n",
+        b"10000000000000000\r\n",
+        b"3\r\nabcdef\r\n0\r\n\r\n",
+        b"3;a\nb\r\nabc\r\n0\r\n\r\n",
+        b"3\nabc\r\n0\r\n\r\n",
+        b"0;a=\"b\r\n\r\n",
+        b"0;a=\r\n\r\n",
+        b"0;\r\n\r\n",
+        b"0\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"0\r\nX: a\r\n folded\r\n\r\n",
+        b"0\r\nX : a\r\n\r\n",
+        b"0\r\nX: a\x01\r\n\r\n",
+    ];
+    for body in cases {
+        let raw = exchange(server.addr, [CHUNKED_POST.as_bytes(), body].concat());
+        let text = String::from_utf8_lossy(&raw.bytes);
+        assert!(
+            text.starts_with("HTTP/1.1 400 "),
+            "{:?}: {text:?}",
+            String::from_utf8_lossy(body)
+        );
+        assert!(raw.closed, "{:?}", String::from_utf8_lossy(body));
+        assert!(!text.contains("/smuggled"));
+    }
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the app never ran"
+    );
+    // Valid extensions and trailers are accepted, and the connection is kept.
+    let mut client = Client::connect(server.addr);
+    client.send(format!(
+        "{CHUNKED_POST}3;name=\"v\\\"q\";flag\r\nabc\r\n0\r\nExpires: never\r\n\r\n{}",
+        get("/after")
+    ));
+    assert_eq!(client.response().text(), "ran");
+    assert_eq!(client.response().text(), "ran");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+/// A chunked body over the window is streamed to the app; a framing error found as the app
+/// reads is a 400 when the response has not started.
+#[test]
+fn malformed_chunked_framing_mid_stream_400() {
+    let server = start(router(), |b| b);
+    let mut client = Client::connect(server.addr);
+    let big = "a".repeat(100_000);
+    client.send(format!(
+        "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{big}\r\nzz\r\n",
+        big.len()
+    ));
+    let response = client.response();
+    assert_eq!(response.status, 400, "{}", response.text());
+    assert!(client.closed_within(IO_TIMEOUT));
+    assert_serves(server.addr);
+}
+
+/// A small chunked body sent slowly holds no worker: with one worker, others are served
+/// while it trickles in, and it is delivered whole.
+#[test]
+fn slow_small_chunked_bodies_take_no_worker() {
+    let server = start(router(), |b| b.threads(1));
+    let mut slow: Vec<Client> = (0..3)
+        .map(|_| {
+            let mut client = Client::connect(server.addr);
+            client.send(
+                "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+            );
+            client
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    assert_eq!(
+        one_response(server.addr, get_close("/p/meanwhile")).text(),
+        "/p/meanwhile"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    for client in &mut slow {
+        client.send("lo\r\n0\r\n\r\n");
+        let response = client.response();
+        assert_eq!(response.status, 200);
+        assert_eq!(response.text(), "cl=;hello");
+    }
+}
+
+/// `Limits::body_total_timeout` bounds the whole body, however steadily it trickles.
+#[test]
+fn body_total_timeout_408() {
+    let server = start(router(), |b| {
+        b.limits(limits(|l| {
+            l.body_total_timeout = std::time::Duration::from_millis(400);
+            l.body_read_timeout = std::time::Duration::from_secs(5);
+        }))
+    });
+    let mut client = Client::connect(server.addr);
+    // Over the awaited window, so the app reads it as it comes.
+    client.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
+    let started = std::time::Instant::now();
+    let mut sent = 0;
+    while started.elapsed() < std::time::Duration::from_secs(3) {
+        if std::io::Write::write_all(&mut client.stream, b"x").is_err() {
+            break;
+        }
+        sent += 1;
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        if !client
+            .bytes_within(std::time::Duration::from_millis(1))
+            .is_empty()
+        {
+            break;
+        }
+    }
+    let response = client.response();
+    assert_eq!(response.status, 408, "after {sent} bytes");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_serves(server.addr);
+}

@@ -7,14 +7,10 @@
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::chunked::{CHUNK_LINE_LIMIT, ChunkError, ChunkedDecoder, Step};
 use super::conn::{Conn, Filled, fill_blocking, write_all};
-
-/// Longest chunk-size line (size, extensions and CRLF) accepted (hyper's limit is similar).
-pub(crate) const CHUNK_LINE_LIMIT: usize = 4096;
-/// Most trailer bytes accepted after the last chunk.
-pub(crate) const TRAILER_LIMIT: usize = 16 * 1024;
 
 /// Why a body could not be read to its end. Shared with the response side, so an app that
 /// fails because of it gets the right status.
@@ -101,22 +97,10 @@ impl BodyProgress {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chunked {
-    /// Expecting a chunk-size line.
-    Size,
-    /// Inside a chunk's data.
-    Data(u64),
-    /// Expecting the CRLF after a chunk's data.
-    DataEnd,
-    /// After the last chunk: trailer lines until an empty one.
-    Trailers(usize),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Remaining {
     Length(u64),
-    Chunked(Chunked),
+    Chunked(ChunkedDecoder),
     Done,
 }
 
@@ -129,9 +113,9 @@ pub(crate) struct BodyState {
     pub(crate) continue_pending: bool,
     read_timeout: Duration,
     write_timeout: Duration,
-    max_body: u64,
     max_buffer: usize,
-    received: u64,
+    /// When the whole body must have arrived.
+    deadline: Instant,
     fault: BodyProgress,
 }
 
@@ -145,13 +129,13 @@ impl BodyState {
         fault: BodyProgress,
     ) -> Self {
         let remaining = if chunked {
-            Remaining::Chunked(Chunked::Size)
+            Remaining::Chunked(ChunkedDecoder::new(limits.max_body))
         } else if length == 0 {
             Remaining::Done
         } else {
             Remaining::Length(length)
         };
-        let continue_pending = continue_pending && remaining != Remaining::Done;
+        let continue_pending = continue_pending && !matches!(remaining, Remaining::Done);
         fault.set_unread(match remaining {
             Remaining::Length(left) => left,
             Remaining::Done => 0,
@@ -164,16 +148,15 @@ impl BodyState {
             continue_pending,
             read_timeout: limits.body_read_timeout,
             write_timeout: limits.write_timeout,
-            max_body: limits.max_body,
             max_buffer: limits.max_header_bytes.max(CHUNK_LINE_LIMIT * 2),
-            received: 0,
+            deadline: Instant::now() + limits.body_total_timeout,
             fault,
         }
     }
 
     /// True once the whole body has been read.
     pub(crate) fn is_done(&self) -> bool {
-        self.remaining == Remaining::Done
+        matches!(self.remaining, Remaining::Done)
     }
 
     fn fail(&self, fault: BodyFault, message: &'static str) -> io::Error {
@@ -209,18 +192,31 @@ impl BodyState {
                 )?;
             }
         }
+        self.read_more()
+    }
+
+    /// Reads more of the body into the buffer, waiting up to the read timeout, and never
+    /// past the body's deadline ([`Limits::body_total_timeout`](super::Limits)).
+    fn read_more(&mut self) -> io::Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.fail(
+                BodyFault::Timeout,
+                "the request body took longer than the server allows",
+            ));
+        }
         match fill_blocking(
             &self.conn.stream,
             &mut self.conn.buf,
             self.max_buffer,
-            self.read_timeout,
+            self.read_timeout.min(left),
         ) {
             Ok(Filled::Bytes(_)) => Ok(()),
             Ok(Filled::Eof) => Err(self.fail(
                 BodyFault::Truncated,
                 "client closed before the end of the body",
             )),
-            Ok(_) => Err(self.fail(BodyFault::Malformed, "request body framing too long")),
+            Ok(_) => Err(self.fail(BodyFault::Malformed, "chunk framing too long")),
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {
                 Err(self.fail(BodyFault::Timeout, "timed out reading the request body"))
             }
@@ -228,105 +224,33 @@ impl BodyState {
         }
     }
 
-    /// Reads a whole line (through LF) from the buffer, at most `limit` bytes; returns its
-    /// length including the line end.
-    fn line(&mut self, limit: usize) -> io::Result<usize> {
-        let mut searched = 0;
-        loop {
-            let bytes = self.conn.buf.bytes();
-            if let Some(pos) = bytes[searched..].iter().position(|&b| b == b'\n') {
-                let len = searched + pos + 1;
-                if len > limit {
-                    return Err(self.fail(BodyFault::Malformed, "chunk line too long"));
-                }
-                return Ok(len);
-            }
-            searched = bytes.len();
-            if searched > limit {
-                return Err(self.fail(BodyFault::Malformed, "chunk line too long"));
-            }
-            match fill_blocking(
-                &self.conn.stream,
-                &mut self.conn.buf,
-                self.max_buffer,
-                self.read_timeout,
-            ) {
-                Ok(Filled::Bytes(_)) => {}
-                Ok(Filled::Eof) => {
-                    return Err(
-                        self.fail(BodyFault::Truncated, "client closed inside a chunk line")
-                    );
-                }
-                Ok(_) => return Err(self.fail(BodyFault::Malformed, "chunk line too long")),
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    return Err(self.fail(BodyFault::Timeout, "timed out reading the request body"));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
     /// Advances chunked framing until data is available or the body ends.
     fn advance_chunked(&mut self) -> io::Result<()> {
         loop {
-            let Remaining::Chunked(state) = self.remaining else {
+            let Remaining::Chunked(decoder) = &mut self.remaining else {
                 return Ok(());
             };
-            match state {
-                Chunked::Data(_) => return Ok(()),
-                Chunked::Size => {
+            let step = decoder.step(self.conn.buf.bytes());
+            match step {
+                Ok(Step::Data(_)) => return Ok(()),
+                Ok(Step::Framing(n)) => self.conn.buf.consume(n),
+                Ok(Step::Done) => {
+                    self.remaining = Remaining::Done;
+                    self.sync_unread();
+                    return Ok(());
+                }
+                Ok(Step::NeedMore) => {
                     if self.continue_pending && self.conn.buf.is_empty() {
                         self.need_bytes()?;
-                    }
-                    let len = self.line(CHUNK_LINE_LIMIT)?;
-                    let size =
-                        parse_chunk_size(&self.conn.buf.bytes()[..len]).ok_or_else(|| {
-                            self.fail(BodyFault::Malformed, "invalid chunk size line")
-                        })?;
-                    self.conn.buf.consume(len);
-                    if size == 0 {
-                        self.remaining = Remaining::Chunked(Chunked::Trailers(0));
                     } else {
-                        self.received = self.received.saturating_add(size);
-                        if self.received > self.max_body {
-                            return Err(self.fail(BodyFault::TooLarge, "request body too large"));
-                        }
-                        self.remaining = Remaining::Chunked(Chunked::Data(size));
+                        self.read_more()?;
                     }
                 }
-                Chunked::DataEnd => {
-                    let len = self.line(2)?;
-                    if &self.conn.buf.bytes()[..len] != b"\r\n" {
-                        return Err(
-                            self.fail(BodyFault::Malformed, "missing CRLF after chunk data")
-                        );
-                    }
-                    self.conn.buf.consume(len);
-                    self.remaining = Remaining::Chunked(Chunked::Size);
+                Err(ChunkError::TooLarge) => {
+                    return Err(self.fail(BodyFault::TooLarge, "request body too large"));
                 }
-                Chunked::Trailers(seen) => {
-                    let len = self.line(TRAILER_LIMIT)?;
-                    let line = &self.conn.buf.bytes()[..len];
-                    let blank = line == b"\r\n";
-                    if !blank
-                        && (line.len() < 2
-                            || line[len - 2] != b'\r'
-                            || line[..len - 2]
-                                .iter()
-                                .any(|b| b.is_ascii_control() && *b != b'\t'))
-                    {
-                        return Err(self.fail(BodyFault::Malformed, "invalid trailer line"));
-                    }
-                    self.conn.buf.consume(len);
-                    if blank {
-                        self.remaining = Remaining::Done;
-                        self.sync_unread();
-                        return Ok(());
-                    }
-                    if seen + len > TRAILER_LIMIT {
-                        return Err(self.fail(BodyFault::Malformed, "trailer section too large"));
-                    }
-                    self.remaining = Remaining::Chunked(Chunked::Trailers(seen + len));
+                Err(ChunkError::Malformed(why)) => {
+                    return Err(self.fail(BodyFault::Malformed, why));
                 }
             }
         }
@@ -336,10 +260,13 @@ impl BodyState {
         if matches!(self.remaining, Remaining::Chunked(_)) {
             self.advance_chunked()?;
         }
-        let left = match self.remaining {
+        let left = match &mut self.remaining {
             Remaining::Done => return Ok(&[]),
-            Remaining::Length(left) | Remaining::Chunked(Chunked::Data(left)) => left,
-            Remaining::Chunked(_) => return Ok(&[]),
+            Remaining::Length(left) => *left,
+            Remaining::Chunked(decoder) => match decoder.step(self.conn.buf.bytes()) {
+                Ok(Step::Data(left)) => left,
+                _ => return Ok(&[]),
+            },
         };
         self.need_bytes()?;
         let available = self
@@ -353,15 +280,12 @@ impl BodyState {
     fn consume_body(&mut self, n: usize) {
         self.conn.buf.consume(n);
         let n = n as u64;
-        self.remaining = match self.remaining {
-            Remaining::Length(left) if left <= n => Remaining::Done,
-            Remaining::Length(left) => Remaining::Length(left - n),
-            Remaining::Chunked(Chunked::Data(left)) if left <= n => {
-                Remaining::Chunked(Chunked::DataEnd)
-            }
-            Remaining::Chunked(Chunked::Data(left)) => Remaining::Chunked(Chunked::Data(left - n)),
-            other => other,
-        };
+        match &mut self.remaining {
+            Remaining::Length(left) if *left <= n => self.remaining = Remaining::Done,
+            Remaining::Length(left) => *left -= n,
+            Remaining::Chunked(decoder) => decoder.consumed_data(n),
+            Remaining::Done => {}
+        }
         self.sync_unread();
     }
 
@@ -404,31 +328,6 @@ impl BodyState {
         }
         true
     }
-}
-
-/// Parses `1*HEXDIG [ BWS ";" chunk-ext ] CRLF`.
-fn parse_chunk_size(line: &[u8]) -> Option<u64> {
-    let line = line.strip_suffix(b"\r\n")?;
-    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    if digits == 0 || digits > 16 {
-        return None;
-    }
-    let size = u64::from_str_radix(std::str::from_utf8(&line[..digits]).ok()?, 16).ok()?;
-    let rest = &line[digits..];
-    let rest_trimmed = rest
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .map_or(&rest[rest.len()..], |i| &rest[i..]);
-    if rest_trimmed.is_empty() && rest.is_empty() {
-        return Some(size);
-    }
-    // Extensions: `;name[=value]`, no control characters.
-    if rest_trimmed.first() != Some(&b';')
-        || rest.iter().any(|b| b.is_ascii_control() && *b != b'\t')
-    {
-        return None;
-    }
-    Some(size)
 }
 
 /// Where `wsgi.input` puts the body state (and so the connection) back when it is dropped.
@@ -482,38 +381,6 @@ impl Drop for RequestInput {
     fn drop(&mut self) {
         if let Some(state) = self.state.take() {
             *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_chunk_size;
-
-    #[test]
-    fn chunk_size_lines() {
-        let cases: &[(&[u8], Option<u64>)] = &[
-            (b"0\r\n", Some(0)),
-            (b"a\r\n", Some(10)),
-            (b"FF\r\n", Some(255)),
-            (b"10;name=value\r\n", Some(16)),
-            (b"10 ; name\r\n", Some(16)),
-            (b"\r\n", None),
-            (b"g\r\n", None),
-            (b"-1\r\n", None),
-            (b"10\n", None),
-            (b"10 x\r\n", None),
-            (b"10;a\x01b\r\n", None),
-            (b"11111111111111111\r\n", None),
-            (b"0x10\r\n", None),
-        ];
-        for (line, expected) in cases {
-            assert_eq!(
-                parse_chunk_size(line),
-                *expected,
-                "{:?}",
-                String::from_utf8_lossy(line)
-            );
         }
     }
 }

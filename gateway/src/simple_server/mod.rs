@@ -38,6 +38,7 @@
 //! ```
 
 mod body;
+mod chunked;
 mod conn;
 mod demo;
 mod environ;
@@ -134,6 +135,11 @@ pub struct Limits {
     /// awaited before the app runs, without holding a worker, and must arrive whole within
     /// this time (else 408).
     pub body_read_timeout: Duration,
+    /// Longest time to receive a whole request body once the app starts reading it (default
+    /// 5 min), however steadily it trickles in: a client sending a byte just within each
+    /// `body_read_timeout` cannot hold a worker longer than this. Slower: 408 (if the response
+    /// has not started) and close.
+    pub body_total_timeout: Duration,
     /// Longest wait for the client to accept response bytes (default 30 s).
     pub write_timeout: Duration,
 }
@@ -149,6 +155,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             keep_alive_timeout: Duration::from_secs(5),
             body_read_timeout: Duration::from_secs(30),
+            body_total_timeout: Duration::from_secs(300),
             write_timeout: Duration::from_secs(30),
         }
     }

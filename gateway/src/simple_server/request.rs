@@ -5,6 +5,7 @@ use std::fmt;
 use std::mem::MaybeUninit;
 
 use super::Limits;
+use super::chunked::{CHUNK_LINE_LIMIT, ChunkedDecoder};
 
 /// How the request body is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,8 +422,22 @@ pub(crate) fn arrival(buf: &[u8], limits: &Limits) -> Arrival {
             Arrival::Partial
         };
     };
+    let body_at = start + end;
     match body_to_await(&head[..end], limits) {
-        Some(length) if buf.len() < start + end + length => Arrival::Body(start + end + length),
+        Some(Awaited::Length(length)) if buf.len() < body_at + length => {
+            Arrival::Body(body_at + length)
+        }
+        Some(Awaited::Chunked) => {
+            let window = body_at + CHUNKED_WINDOW;
+            let body = &buf[body_at..];
+            match ChunkedDecoder::new(limits.max_body).check(body) {
+                // More to come, and it may still fit the window: keep waiting.
+                Ok(None) if buf.len() < window => Arrival::Body(window),
+                // Whole, bad (the worker answers 400 before the app runs), or too big to
+                // wait for (the app streams it).
+                _ => Arrival::Ready,
+            }
+        }
         _ => Arrival::Ready,
     }
 }
@@ -437,16 +452,29 @@ pub(crate) fn head_ready(buf: &[u8], limits: &Limits) -> bool {
 /// slowly costs a buffer, not a thread.
 pub(crate) const BUFFERED_BODY: u64 = 64 * 1024;
 
-/// The length of the body a whole `head` announces, when it is one to await before a worker
-/// takes the request: at most [`BUFFERED_BODY`] bytes by `Content-Length`. `None` whenever
-/// the head is one the parser must judge (no or several differing lengths, a malformed one,
-/// `Transfer-Encoding`) or the client may be waiting for `100 Continue` (`Expect`). `GET` and
-/// `HEAD` are not examined: their bodies are rare.
-fn body_to_await(head: &[u8], limits: &Limits) -> Option<usize> {
-    if head.starts_with(b"GET ") || head.starts_with(b"HEAD ") {
-        return None;
-    }
+/// The most bytes of a chunked body (data and framing) awaited while the connection is
+/// parked: a chunked body that ends within them is checked whole before the app runs.
+pub(crate) const CHUNKED_WINDOW: usize = BUFFERED_BODY as usize + CHUNK_LINE_LIMIT;
+
+/// A body to await before a worker takes the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaited {
+    /// This many bytes (a `Content-Length` of at most [`BUFFERED_BODY`]).
+    Length(usize),
+    /// A chunked body, up to [`CHUNKED_WINDOW`] bytes.
+    Chunked,
+}
+
+/// The body a whole `head` announces, when it is one to await before a worker takes the
+/// request: at most [`BUFFERED_BODY`] bytes by `Content-Length`, or `chunked` alone. `None`
+/// whenever the head is one the parser must judge (no or several differing lengths, a
+/// malformed one, another coding, both headers) or the client may be waiting for
+/// `100 Continue` (`Expect`). `GET` and `HEAD` with a length are not examined: their bodies
+/// are rare.
+fn body_to_await(head: &[u8], limits: &Limits) -> Option<Awaited> {
+    let bodiless = head.starts_with(b"GET ") || head.starts_with(b"HEAD ");
     let mut length = None;
+    let mut chunked = false;
     for line in head.split(|&b| b == b'\n').skip(1) {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
@@ -458,14 +486,24 @@ fn body_to_await(head: &[u8], limits: &Limits) -> Option<usize> {
                 return None;
             }
             length = Some(n);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding")
-            || name.eq_ignore_ascii_case(b"expect")
-        {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            if chunked || !trim(value).eq_ignore_ascii_case(b"chunked") {
+                return None;
+            }
+            chunked = true;
+        } else if name.eq_ignore_ascii_case(b"expect") {
             return None;
         }
     }
-    let length = length.filter(|&n| n > 0 && n <= BUFFERED_BODY && n <= limits.max_body)?;
-    usize::try_from(length).ok()
+    match (length, chunked) {
+        (None, true) => Some(Awaited::Chunked),
+        (Some(_), true) => None,
+        _ if bodiless => None,
+        (length, false) => {
+            let length = length.filter(|&n| n > 0 && n <= BUFFERED_BODY && n <= limits.max_body)?;
+            usize::try_from(length).ok().map(Awaited::Length)
+        }
+    }
 }
 
 /// The bytes a request whose small body is still coming takes (see [`Arrival::Body`]).
@@ -767,6 +805,24 @@ mod tests {
         for head in cases {
             assert_eq!(awaited_body(head.as_bytes(), &limits), None, "{head:?}");
         }
+        // Chunked bodies are awaited (up to the window) until they end or turn out bad.
+        let chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let window = Some(chunked.len() + CHUNKED_WINDOW);
+        for body in ["", "3\r\nab", "3\r\nabc\r\n0\r\n", "0\r\nX: y\r\n"] {
+            let request = format!("{chunked}{body}");
+            assert_eq!(
+                awaited_body(request.as_bytes(), &limits),
+                window,
+                "{body:?}"
+            );
+        }
+        for body in ["0\r\n\r\n", "3\r\nabcd", "x\r\n", "0\r\nGET / HTTP/1.1\r\n"] {
+            let request = format!("{chunked}{body}");
+            assert_eq!(awaited_body(request.as_bytes(), &limits), None, "{body:?}");
+        }
+        let expect = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+                      Expect: 100-continue\r\n\r\n";
+        assert_eq!(awaited_body(expect.as_bytes(), &limits), None);
     }
 
     #[test]

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::body::{BodyProgress, BodyState, RequestInput};
+use super::chunked::{ChunkError, ChunkedDecoder};
 use super::conn::{CachedApp, Conn, write_all};
 use super::environ::build_environ;
-use super::handler::{Exchange, ServerHandler, error_response, log_date};
+use super::handler::{Exchange, ServerHandler, error_response, escape_log, log_date};
 use super::reactor::Shared;
 use super::request::{self, Framing, HttpError};
 use super::{Request, Settings, WsgiRequestHandler};
@@ -54,6 +55,21 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     };
     conn.buf.consume(head.len);
     conn.fault.reset();
+    if head.framing == Framing::Chunked {
+        // A chunked body that arrived whole while the connection was parked is checked
+        // before the app runs; one still arriving is checked as the app reads it.
+        let decoder = ChunkedDecoder::new(settings.limits.max_body);
+        let verdict = match decoder.check(conn.buf.bytes()) {
+            Err(ChunkError::Malformed(why)) => Some(HttpError::BadRequest(why)),
+            Err(ChunkError::TooLarge) => Some(HttpError::PayloadTooLarge),
+            Ok(_) => None,
+        };
+        if let Some(error) = verdict {
+            scratch.fields = head.headers;
+            scratch.put();
+            return reject(settings, conn, &error);
+        }
+    }
     let environ = build_environ(
         &head,
         &settings.request_base,
@@ -232,11 +248,12 @@ fn reject(settings: &Settings, mut conn: Conn, error: &HttpError) -> Served {
     conn.buf.consume(buffered);
     let _ = write_all(&conn.stream, &response, settings.limits.write_timeout);
     if settings.access_log {
+        // Two lines, as the reference logs the errors http.server answers: the reason, then
+        // the access line.
+        let (peer, date, code) = (conn.peer.ip(), log_date(), &error.status()[..3]);
         let line = format!(
-            "{} - - [{}] \"-\" {} -\n",
-            conn.peer.ip(),
-            log_date(),
-            &error.status()[..3]
+            "{peer} - - [{date}] code {code}, message {}\n{peer} - - [{date}] \"-\" {code} -\n",
+            escape_log(&error.to_string()),
         );
         let _ = io::Write::write_all(&mut settings.stderr.clone(), line.as_bytes());
     }
