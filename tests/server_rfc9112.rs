@@ -546,3 +546,54 @@ fn body_total_timeout_408() {
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert_serves(server.addr);
 }
+
+// ---- the server's own code panicking ------------------------------------------------------------
+
+/// A request-handler hook that panics for `/hook-panic` (server code, outside the app).
+struct PanickingHook;
+
+impl gateway::simple_server::WsgiRequestHandler for PanickingHook {
+    fn get_environ(
+        &self,
+        request: &gateway::simple_server::Request<'_>,
+        environ: gateway::Environ,
+    ) -> gateway::Environ {
+        if request.target.starts_with("/hook-panic") {
+            panic!("deliberate panic in get_environ");
+        }
+        environ
+    }
+}
+
+#[test]
+fn worker_code_panic_answers_500() {
+    let server = start(router(), |b| b.threads(1).request_handler(PanickingHook));
+    for method in ["GET", "HEAD"] {
+        let raw = exchange(
+            server.addr,
+            format!("{method} /hook-panic HTTP/1.1\r\nHost: a\r\n\r\n"),
+        );
+        assert!(raw.closed);
+        let (response, used) =
+            parse_response(&raw.bytes, method == "HEAD", true).expect("a whole response");
+        assert_eq!(response.status, 500, "{method}");
+        assert_eq!(
+            used,
+            raw.bytes.len(),
+            "{method}: nothing after the response"
+        );
+    }
+    // On a kept-alive connection, after a first response.
+    let mut client = Client::connect(server.addr);
+    client.send(get("/p/first"));
+    assert_eq!(client.response().status, 200);
+    client.send(get("/hook-panic"));
+    assert_eq!(client.response().status, 500);
+    assert!(client.closed_within(IO_TIMEOUT));
+    assert!(
+        server.log().contains("deliberate panic in get_environ"),
+        "{}",
+        server.log()
+    );
+    assert_serves(server.addr);
+}

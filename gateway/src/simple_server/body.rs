@@ -92,7 +92,7 @@ impl BodyProgress {
         self.0.response_started.store(true, Ordering::Relaxed);
     }
 
-    fn has_response_started(&self) -> bool {
+    pub(crate) fn has_response_started(&self) -> bool {
         self.0.response_started.load(Ordering::Relaxed)
     }
 }

@@ -374,7 +374,9 @@ impl Shared {
                 }
             };
             if ready {
-                parked = match serve_request(self, parked.conn, false) {
+                let served = self.serve_guarded(parked.conn);
+                let Some(served) = served else { return };
+                parked = match served {
                     Served::KeepAlive(conn) => {
                         must_read = !conn.buf.drained || hangup;
                         let idle = conn.buf.is_empty();
@@ -422,6 +424,46 @@ impl Shared {
                     self.close(back.conn);
                     return;
                 }
+            }
+        }
+    }
+
+    /// [`serve_request`], with the server's own code guarded: when it panics (a bug, or a
+    /// [`WsgiRequestHandler`](super::WsgiRequestHandler) hook outside the app), the client
+    /// gets a 500 if no response has started, the panic is logged, and the connection is
+    /// closed. `None` then: the connection is gone.
+    fn serve_guarded(&self, conn: Conn) -> Option<Served> {
+        // What answering needs after `conn` was moved and lost in the unwinding.
+        let stream = Arc::clone(&conn.stream);
+        let progress = conn.fault.clone();
+        let (key, head) = (conn.key, request::is_head_request(conn.buf.bytes()));
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            serve_request(self, conn, false)
+        }));
+        match served {
+            Ok(served) => Some(served),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("(no message)");
+                self.log(&format!(
+                    "a connection's worker code panicked: {message}; the connection was closed"
+                ));
+                if !progress.has_response_started() {
+                    let response = error_response(
+                        "500 Internal Server Error",
+                        "the server failed while handling the request",
+                        &self.settings.server_software,
+                        head,
+                    );
+                    let _ = write_all(&stream, &response, self.settings.limits.write_timeout);
+                }
+                self.table.release(key);
+                let _ = epoll::delete(&self.epoll, &*stream);
+                let _ = stream.shutdown(Shutdown::Both);
+                None
             }
         }
     }

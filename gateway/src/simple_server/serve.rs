@@ -35,6 +35,8 @@ pub(crate) enum Served {
 /// the connection closes after this one request.
 pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Served {
     let settings = &shared.settings;
+    // Before anything can fail: a panic guard reads whether this request's response started.
+    conn.fault.reset();
     let mut scratch = Scratch::take();
     let fields = std::mem::take(&mut scratch.fields);
     let head = match request::parse_into(conn.buf.bytes(), &settings.limits, fields) {
@@ -54,7 +56,6 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         }
     };
     conn.buf.consume(head.len);
-    conn.fault.reset();
     if head.framing == Framing::Chunked {
         // A chunked body that arrived whole while the connection was parked is checked
         // before the app runs; one still arriving is checked as the app reads it.
