@@ -597,3 +597,103 @@ fn worker_code_panic_answers_500() {
     );
     assert_serves(server.addr);
 }
+
+// ---- property: random targets of arbitrary bytes ---------------------------------------------
+
+/// A small seeded generator (xorshift64*), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What the reference makes of a path: `%XX` decoded to a byte, a leading `//` collapsed.
+fn expected_path(path: &[u8]) -> String {
+    let path = if path.starts_with(b"//") {
+        &path[path.iter().position(|&b| b != b'/').unwrap_or(path.len()) - 1..]
+    } else {
+        path
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < path.len() {
+        let hex = path
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+        match (path[i], hex) {
+            (b'%', Some(hex)) => {
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).unwrap(), 16).unwrap());
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Every request with a random target gets an answer (never a dropped connection): a target
+/// of visible ASCII and bytes above 0x7F gets 200 with the reference's PATH_INFO and
+/// QUERY_STRING; one with a control byte, a space or DEL gets 400.
+#[test]
+fn random_targets_always_answered() {
+    let server = start(vars_app(), |b| b);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut valid, mut invalid) = (0, 0);
+    for case in 0..600 {
+        let len = 1 + rng.below(24) as usize;
+        let mut target = vec![b'/'];
+        for _ in 0..len {
+            let byte = match rng.below(10) {
+                0 => rng.below(0x21) as u8, // controls and space
+                1 => b'%',
+                2 => b'?',
+                3 => b'/',
+                4..=6 => 0x80 + rng.below(0x80) as u8, // above 0x7F
+                _ => 0x21 + rng.below(0x5f) as u8,     // visible ASCII and DEL
+            };
+            target.push(byte);
+        }
+        let ok = target
+            .iter()
+            .all(|&b| (0x21..=0x7e).contains(&b) || b >= 0x80);
+        let raw = exchange(server.addr, raw_get(&target));
+        let shown = String::from_utf8_lossy(&target).into_owned();
+        assert!(
+            raw.closed,
+            "case {case} {shown:?}: the connection was not closed"
+        );
+        let (response, _) = parse_response(&raw.bytes, false, true)
+            .unwrap_or_else(|| panic!("case {case} {shown:?}: no response"));
+        if ok {
+            valid += 1;
+            assert_eq!(response.status, 200, "case {case} {shown:?}");
+            let env = environ_lines(&response);
+            let (path, query) = match target.iter().position(|&b| b == b'?') {
+                Some(q) => (&target[..q], &target[q + 1..]),
+                None => (&target[..], &b""[..]),
+            };
+            let query: String = query.iter().map(|&b| char::from(b)).collect();
+            assert_eq!(env["PATH_INFO"], some(&expected_path(path)), "case {case}");
+            assert_eq!(env["QUERY_STRING"], some(&query), "case {case}");
+        } else {
+            invalid += 1;
+            assert_eq!(response.status, 400, "case {case} {shown:?}");
+        }
+    }
+    assert!(
+        valid > 100 && invalid > 100,
+        "{valid} valid, {invalid} invalid"
+    );
+}

@@ -42,6 +42,9 @@ mod chunked;
 mod conn;
 mod demo;
 mod environ;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzz;
 mod handler;
 mod pollers;
 mod reactor;
