@@ -249,7 +249,8 @@ mod tests {
     #[test]
     fn fuzz_corpus_holds_its_properties() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
-        let targets: [(&str, fn(&[u8])); 2] = [
+        type Check = fn(&[u8]);
+        let targets: [(&str, Check); 2] = [
             ("request_head", request_head),
             ("chunked_body", chunked_body),
         ];
