@@ -1637,3 +1637,36 @@ fn file_wrapper_recognises_a_real_file() {
     assert_eq!(chunks, [b"abcd".to_vec(), b"efgh".to_vec(), b"ij".to_vec()]);
     body.close();
 }
+
+/// Issue 8's audit of places that cut request text at byte offsets: each util function given
+/// latin-1 "bytes in unicode" text (characters two bytes wide in UTF-8) where it cuts, as
+/// the server's environ carries for raw non-ASCII targets. The results are CPython's.
+#[test]
+fn util_functions_take_latin1_text() {
+    let env = environ(
+        None,
+        &[
+            ("HTTP_HOST", "h\u{e9}.test"),
+            ("SCRIPT_NAME", "/\u{e9}"),
+            ("PATH_INFO", "/caf\u{c3}\u{a9}/\u{e9}\u{e9}"),
+            ("QUERY_STRING", "q=\u{e9}"),
+        ],
+    );
+    assert_eq!(application_uri(&env).unwrap(), "http://h\u{e9}.test/%E9");
+    assert_eq!(
+        request_uri(&env, true).unwrap(),
+        "http://h\u{e9}.test/%E9/caf%C3%A9/%E9%E9?q=\u{e9}"
+    );
+    let mut env = env;
+    assert_eq!(
+        shift_path_info(&mut env).unwrap().as_deref(),
+        Some("caf\u{c3}\u{a9}")
+    );
+    assert_eq!(env.get("SCRIPT_NAME"), Some("/\u{e9}/caf\u{c3}\u{a9}"));
+    assert_eq!(env.get("PATH_INFO"), Some("/\u{e9}\u{e9}"));
+    let mut env: Environ = [("SCRIPT_NAME", "/\u{e9}"), ("PATH_INFO", "/\u{e9}/x\u{e9}")]
+        .into_iter()
+        .collect();
+    gateway::handlers::iis_path_info_fix(&mut env);
+    assert_eq!(env.get("PATH_INFO"), Some("/x\u{e9}"));
+}

@@ -22,11 +22,42 @@
 //! Every limit is a field of [`Limits`] with a documented default. Malformed or ambiguous
 //! requests get the right 4xx and the connection is closed; the server keeps serving.
 //!
-//! Deliberate differences from the reference: HTTP/1.1 with keep-alive and pipelining,
-//! header names containing `_` are dropped (see [`ServerBuilder::keep_underscore_headers`]),
-//! the process environment is not copied into environs, `REQUEST_URI` keeps the raw target
-//! and `REMOTE_PORT` the peer's port, `wsgi.multithread` is true, `wsgi.input` ends at the end
-//! of the body, and the access log's time is UTC.
+//! # Deliberate differences from the reference
+//!
+//! The environ follows `WSGIRequestHandler.get_environ` (PEP 3333; the target split at the
+//! first `?`, `PATH_INFO` percent-decoded to latin-1 "bytes in unicode", raw bytes above
+//! 0x7F taken one byte to one character, a leading `//` collapsed, `HTTP_*` keys with
+//! repeated fields joined by `,`, a field whose key is already in the environ skipped).
+//! Where gateway differs, on purpose:
+//!
+//! - **Protocol**: HTTP/1.1 with keep-alive and pipelining (the reference answers HTTP/1.0
+//!   and closes after each request); `Expect: 100-continue` is answered.
+//! - **RFC strictness** (the reference is lenient, as `email` parsing is): a request line or
+//!   field that breaks RFC 9112 is a 400 where the reference drops the field or everything
+//!   after it (whitespace before a colon, a line without a colon, obs-fold, a bare CR);
+//!   `Content-Length` must be one decimal number (the reference passes any first value
+//!   through); `Transfer-Encoding` framing is enforced; two `Host` fields, an invalid one,
+//!   or none on HTTP/1.1 is a 400 (the reference joins them as `a,b`). The table in the
+//!   `request` module's source lists every requirement with its test.
+//! - **Versions**: `HTTP/1.2` to `HTTP/1.9` are processed as 1.1 (RFC 9110 §2.5) and
+//!   answered `HTTP/1.1`; `SERVER_PROTOCOL` says what the client sent, as in the reference.
+//!   A version of two digits or more (`HTTP/01.01`, which the reference takes) is a 400,
+//!   and HTTP/0.9 two-word request lines are not served.
+//! - **Whitespace**: field values are trimmed of spaces and tabs on both sides, as the
+//!   reference strips them; the request line must use single spaces (the reference splits on
+//!   runs of whitespace).
+//! - **Absolute-form targets** (`GET http://host/path`): the scheme and authority are
+//!   removed from `PATH_INFO` and `HTTP_HOST` is the target's authority (RFC 9112 §3.2.2);
+//!   the reference puts the whole URL in `PATH_INFO`. Other target forms but `/…` and
+//!   `OPTIONS *` are a 400 (`CONNECT`: 501).
+//! - **Underscore headers**: header names containing `_` are dropped (see
+//!   [`ServerBuilder::keep_underscore_headers`]), so `X_Forwarded_For` cannot pose as
+//!   `X-Forwarded-For`; the reference keeps both and joins them.
+//! - **Environ extras**: the process environment is not copied in; `REQUEST_URI` keeps the
+//!   raw target and `REMOTE_PORT` the peer's port; `wsgi.multithread` is true;
+//!   `wsgi.input` ends at the end of the body (`wsgi.input_terminated`).
+//! - **Errors**: error pages are short `text/plain` (no body for `HEAD`), and the access
+//!   log's time is UTC.
 //!
 //! ```no_run
 //! use gateway::simple_server::{demo_app, make_server};

@@ -1,4 +1,40 @@
 //! Request heads: httparse for the syntax, RFC 9112 for the framing, one place for errors.
+//!
+//! httparse parses the request line and the fields. It takes a target of UTF-8 only and the
+//! versions 1.0 and 1.1 only, so a head with other bytes above 0x7F in its target, or with
+//! `HTTP/1.2` to `HTTP/1.9`, is parsed from a copy that says what httparse accepts, and the
+//! target is taken from the original bytes as latin-1 (the common ASCII head pays one
+//! `is_ascii` over its request line).
+//!
+//! # What a server MUST do with a request (RFC 9112, and the RFC 9110 parts it points to)
+//!
+//! Each row: the requirement, where it is, what gateway does, and the test that shows it
+//! (`tests/server_rfc9112.rs` unless named; `server_http` is `tests/server_http.rs`).
+//!
+//! | requirement | section | gateway | test |
+//! |---|---|---|---|
+//! | request-line = method SP request-target SP HTTP-version; invalid: 400 | 9112 §3 | httparse; 400 | `field_syntax_errors_400`, `random_targets_always_answered` |
+//! | ignore at least one empty line before the request-line | 9112 §2.2 | any number skipped, dropped as they arrive | `server_wedge` (80,000 bytes of them) |
+//! | whitespace between start-line and first field: reject or ignore the lines | 9112 §2.2 | 400 | `field_syntax_errors_400` |
+//! | a bare CR: invalid, or replaced by SP | 9112 §2.2 | 400 | `field_syntax_errors_400` |
+//! | HTTP-version `HTTP/` DIGIT `.` DIGIT; a higher minor of 1 is processed as the highest supported | 9112 §2.3, 9110 §2.5 | `HTTP/1.2`-`1.9` served as 1.1 (SERVER_PROTOCOL as sent); 2.0+: 505; other: 400 | `http_12_is_processed_as_http_11`, `server_http::http2_request_line_505` |
+//! | request-target forms: origin; absolute (`http`/`https`, non-empty host, no userinfo); authority only for CONNECT; asterisk only for OPTIONS | 9112 §3.2, 9110 §4.2 | as said; CONNECT: 501; anything else: 400 | `invalid_target_forms_400`, `asterisk_form_only_for_options` |
+//! | absolute form: ignore Host, use the target's authority | 9112 §3.2.2 | `HTTP_HOST` is the target's authority | `absolute_form_authority_replaces_host` |
+//! | long request-line: 414 | 9112 §3 | over [`Limits::max_request_line`]: 414 | `server_http::http_11_uri_too_long` |
+//! | HTTP/1.1 without Host, more than one Host, or an invalid Host value: 400 | 9112 §3.2 | 400 on every version (Host is `uri-host [":" port]`, RFC 3986 §3.2.2) | `invalid_host_400`, `host_repeated_400_on_any_version`, `server_http::http_11_without_host_400` |
+//! | no whitespace between field name and colon: 400 | 9112 §5.1 | 400 | `field_syntax_errors_400` |
+//! | obs-fold in a request: 400 (or replace with SP) | 9112 §5.2 | 400, in trailers too | `field_syntax_errors_400`, `malformed_chunked_framing_400_before_the_app` |
+//! | CR, LF, NUL in a field value: reject (or replace) | 9110 §5.5 | 400 | `field_syntax_errors_400` |
+//! | Transfer-Encoding with Content-Length: may reject, then MUST close | 9112 §6.1, §6.3 | 400 and close | `server_http::content_length_with_transfer_encoding_400` |
+//! | Transfer-Encoding on HTTP/1.0: faulty framing | 9112 §6.1 | 400 | `tests::bad_heads` |
+//! | chunked not the final coding: 400 and close | 9112 §6.3 | 400 (an unknown coding before chunked: 501) | `server_http::transfer_encoding_chunked_gzip_400`, `…gzip_chunked_501` |
+//! | chunked applied more than once: invalid | 9112 §6.1 | 400 | `tests::framing_table` |
+//! | invalid Content-Length (not digits, differing values): 400 and close | 9112 §6.3, 9110 §8.6 | 400; larger than [`Limits::max_body`]: 413 | `server_http::illegal_request_length_returns_400_response`, `…content_length_over_max_body_413` |
+//! | chunked grammar (size, extensions, trailer fields), size overflow | 9112 §7.1 | [`ChunkedDecoder`]: 400; over the body limit: 413 | `malformed_chunked_framing_400_before_the_app`, `…mid_stream_400`, `server_http::post_with_chunked_overflow` |
+//! | trailer fields are fields: same syntax | 9112 §7.1.2 | parsed and checked (never put in the environ); invalid: 400 | `malformed_chunked_framing_400_before_the_app` |
+//! | a server that closes after an error reads what the client still sends (graceful close) | 9112 §9.6 | write side shut, read and discard for 2 s | `server_wedge` (case 4), `server_http::streaming_after_an_error_is_cut_off` |
+//! | no content in a response to HEAD | 9110 §9.3.2 | error responses included | `head_error_responses_have_no_body`, `server_http::head_response_doesnt_send_body` |
+//! | 100-continue: send 100 or the final status | 9110 §10.1.1 | 100 when the app first reads the body | `server_http::expect_continue_sends_100` |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -517,13 +553,15 @@ fn awaited_body(buf: &[u8], limits: &Limits) -> Option<usize> {
 
 /// Parses a request head from the start of `buf`.
 ///
-/// Rules applied, in order (RFC 9112):
+/// Rules applied, in order (RFC 9112; the table in the module docs has them all):
 /// - leading empty lines are skipped (§2.2); a request line longer than the limit is 414;
 ///   a head longer than the limit, or with too many fields, is 431;
 /// - httparse rejects bad tokens, control characters in the target or header values,
 ///   whitespace before a colon and obs-fold continuation lines (§5.1, §5.2): 400;
-/// - a version other than HTTP/1.0 or HTTP/1.1: 505 for 2.0 and later, else 400;
-/// - HTTP/1.1 needs exactly one `Host` (§3.2): 400;
+/// - a version other than HTTP/1.x: 505 for 2.0 and later, else 400; 1.2 to 1.9 are 1.1;
+/// - the target's form (§3.2): origin, absolute (`http`/`https` with a valid authority), or
+///   `*` with `OPTIONS`: else 400; `CONNECT`: 501;
+/// - HTTP/1.1 needs a `Host`, no request may have two, each must be valid (§3.2): 400;
 /// - `Transfer-Encoding` with `Content-Length`, on HTTP/1.0, or not ending in one
 ///   `chunked`: 400; any other coding before `chunked`: 501 (§6.1, §6.3);
 /// - `Content-Length` values must all be the same decimal number (§6.3): 400; more than
