@@ -260,7 +260,7 @@ pub(crate) fn target_form(method: &str, target: &[u8]) -> Result<TargetForm, Htt
 /// IP literal in brackets, or a registered name / IPv4 address made of unreserved
 /// characters, sub-delims and percent-escapes; then an optional port of digits.
 fn valid_host(value: &[u8]) -> bool {
-    let (host, port) = if let Some(literal) = value.strip_prefix(b"[") {
+    let port = if let Some(literal) = value.strip_prefix(b"[") {
         let Some(close) = literal.iter().position(|&b| b == b']') else {
             return false;
         };
@@ -283,30 +283,69 @@ fn valid_host(value: &[u8]) -> bool {
         if !ok {
             return false;
         }
-        (&b""[..], &literal[close + 1..])
+        &literal[close + 1..]
     } else {
-        let colon = value.iter().position(|&b| b == b':').unwrap_or(value.len());
-        (&value[..colon], &value[colon..])
-    };
-    let mut i = 0;
-    while i < host.len() {
-        match host[i] {
-            b'%' if host
-                .get(i + 1..i + 3)
-                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
-            {
-                i += 3;
+        // One pass: every byte up to the port's colon must be a host byte (one table
+        // lookup); percent-escapes (rare) are checked apart.
+        let mut colon = value.len();
+        let mut escapes = false;
+        for (i, &b) in value.iter().enumerate() {
+            if b == b':' {
+                colon = i;
+                break;
             }
-            b if unreserved(b) || sub_delim(b) => i += 1,
-            _ => return false,
+            if !HOST_BYTES[usize::from(b)] {
+                return false;
+            }
+            escapes |= b == b'%';
         }
-    }
+        let host = &value[..colon];
+        if escapes
+            && !host
+                .split(|&b| b == b'%')
+                .skip(1)
+                .all(|after| after.len() >= 2 && after[..2].iter().all(u8::is_ascii_hexdigit))
+        {
+            return false;
+        }
+        &value[colon..]
+    };
     match port {
         [] => true,
         [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
         _ => false,
     }
 }
+
+/// The bytes of a reg-name or IPv4 address: unreserved, sub-delims and `%` (RFC 3986 §3.2.2).
+const HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'%'
+            );
+        b += 1;
+    }
+    table
+};
 
 fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
@@ -505,10 +544,12 @@ enum Awaited {
 /// request: at most [`BUFFERED_BODY`] bytes by `Content-Length`, or `chunked` alone. `None`
 /// whenever the head is one the parser must judge (no or several differing lengths, a
 /// malformed one, another coding, both headers) or the client may be waiting for
-/// `100 Continue` (`Expect`). `GET` and `HEAD` with a length are not examined: their bodies
-/// are rare.
+/// `100 Continue` (`Expect`). `GET` and `HEAD` are not examined: their bodies are rare (and
+/// are still checked as the app reads them).
 fn body_to_await(head: &[u8], limits: &Limits) -> Option<Awaited> {
-    let bodiless = head.starts_with(b"GET ") || head.starts_with(b"HEAD ");
+    if head.starts_with(b"GET ") || head.starts_with(b"HEAD ") {
+        return None;
+    }
     let mut length = None;
     let mut chunked = false;
     for line in head.split(|&b| b == b'\n').skip(1) {
@@ -534,7 +575,6 @@ fn body_to_await(head: &[u8], limits: &Limits) -> Option<Awaited> {
     match (length, chunked) {
         (None, true) => Some(Awaited::Chunked),
         (Some(_), true) => None,
-        _ if bodiless => None,
         (length, false) => {
             let length = length.filter(|&n| n > 0 && n <= BUFFERED_BODY && n <= limits.max_body)?;
             usize::try_from(length).ok().map(Awaited::Length)
@@ -575,12 +615,12 @@ pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
 pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseResult {
     let start = leading_empty_lines(buf);
     let buf = &buf[start..];
-    match memchr(b'\n', buf) {
+    let line_end = match memchr(b'\n', buf) {
         None if buf.len() > limits.max_request_line => return Err(HttpError::UriTooLong),
         None => return Ok(None),
         Some(line_end) if line_end > limits.max_request_line => return Err(HttpError::UriTooLong),
-        Some(_) => {}
-    }
+        Some(line_end) => line_end,
+    };
     let Some(end) = head_end(buf) else {
         return if buf.len() > limits.max_header_bytes {
             Err(HttpError::HeadersTooLarge("header section too large"))
@@ -607,7 +647,7 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
     // other byte above 0x7F in its target, or a later HTTP/1.x, is parsed from a copy that
     // says what httparse accepts, and the target is then taken from the original bytes.
     let patched;
-    let line = &buf[..buf.iter().position(|&b| b == b'\n').unwrap_or(end)];
+    let line = &buf[..line_end];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let (parsed, minor_sent) =
         if line.is_ascii() && (line.ends_with(b" HTTP/1.1") || line.ends_with(b" HTTP/1.0")) {
