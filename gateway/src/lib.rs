@@ -32,8 +32,10 @@
 mod app;
 mod body;
 mod environ;
+mod error;
 mod file_wrapper;
 mod headers;
+mod status;
 
 pub mod handlers;
 pub mod latin1;
@@ -46,7 +48,9 @@ pub use app::{
 };
 pub use body::{Body, Chunk, IntoChunk};
 pub use environ::{Environ, ErrorStream, Extensions, Input, SharedBuffer};
+pub use error::HttpError;
 pub use headers::{HeaderError, Headers};
+pub use status::{InvalidStatusCode, StatusCode};
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

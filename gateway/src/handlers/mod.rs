@@ -1081,12 +1081,33 @@ pub trait BaseHandler {
         if self.state().client_gone || failure.is_disconnect() {
             return Outcome::ClientGone;
         }
-        self.log_safely(&failure);
+        // An HttpError is an answer, not a crash: a 4xx is one log line, and the client gets
+        // its status and message instead of the 500 page.
+        let http = match &failure {
+            Failure::Error(error) => error.downcast_ref::<crate::HttpError>(),
+            Failure::Panic { .. } => None,
+        };
+        match http {
+            Some(http) if !http.status().is_server_error() => {
+                let line = format!("gateway: answered {http}\n");
+                let _ = io::Write::write_all(&mut self.get_stderr(), line.as_bytes());
+            }
+            _ => self.log_safely(&failure),
+        }
         if self.state().headers_sent {
             return Outcome::Truncated;
         }
         // error_output is the handler's own code; a failure here is a bug in an override.
-        let page = catch(|| self.error_output(environ));
+        let page = match http {
+            Some(http) => {
+                let (status, headers, body) = http.response(environ);
+                catch(|| {
+                    self.handle_start_response(status.as_str(), Ok(headers), Some("error".into()))
+                        .map(|()| body)
+                })
+            }
+            None => catch(|| self.error_output(environ)),
+        };
         let page = match page {
             Ok(Ok(body)) => body,
             Ok(Err(error)) => return self.give_up(Failure::Error(error)),
