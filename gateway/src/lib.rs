@@ -35,6 +35,8 @@ mod environ;
 mod error;
 mod file_wrapper;
 mod headers;
+mod request;
+mod response;
 mod status;
 
 pub mod handlers;
@@ -50,7 +52,13 @@ pub use body::{Body, Chunk, IntoChunk};
 pub use environ::{Environ, ErrorStream, Extensions, Input, SharedBuffer};
 pub use error::HttpError;
 pub use headers::{HeaderError, Headers};
+pub use request::{DEFAULT_BODY_LIMIT, Request};
+pub use response::Response;
 pub use status::{InvalidStatusCode, StatusCode};
+
+/// The `cookie` crate, for [`Request::cookies`] and [`Response::set_cookie`].
+#[cfg(feature = "cookies")]
+pub use cookie;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
