@@ -89,6 +89,72 @@ where
     }
 }
 
+/// A shared app is an app: what [`WsgiServer::get_app`](crate::simple_server::WsgiServer::get_app)
+/// returns goes back into `set_app`, `make_server` or a router as it is.
+///
+/// ```
+/// use std::sync::Arc;
+/// use gateway::simple_server::{demo_app, make_server};
+/// use gateway::{App, Response, app_fn};
+///
+/// let shared: Arc<dyn App> = Arc::new(app_fn(|_env, sr| Response::text("hi").send(sr)));
+/// let server = make_server("127.0.0.1", 0, Arc::clone(&shared))?;
+/// server.set_app(demo_app);
+/// let app = server.get_app();
+/// server.set_app(app); // round-trips
+/// # Ok::<(), std::io::Error>(())
+/// ```
+impl<A: App + ?Sized> App for std::sync::Arc<A> {
+    fn call(
+        &self,
+        environ: &mut Environ,
+        start_response: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError> {
+        (**self).call(environ, start_response)
+    }
+}
+
+/// A boxed app is an app.
+///
+/// Only the `dyn` forms (`Box<dyn App>`, `&dyn App`) get these impls: a box or a reference
+/// to a closure is already an app through the closure impl (`Box<F>` and `&F` are `Fn`
+/// too), and Rust allows one impl per type. Box or borrow a named app type as
+/// `Box<dyn App>` / `&dyn App`, or share it in an `Arc`.
+///
+/// ```
+/// use gateway::{App, Response, app_fn};
+/// use gateway::test::{run_app, EnvironBuilder};
+///
+/// let apps: Vec<Box<dyn App>> = vec![
+///     Box::new(app_fn(|_env, sr| Response::text("one").send(sr))),
+///     Box::new(gateway::simple_server::demo_app),
+/// ];
+/// let first: &Box<dyn App> = &apps[0];
+/// assert_eq!(run_app(first, EnvironBuilder::new().build()).text(), "one");
+/// let borrowed: &dyn App = &*apps[1];
+/// assert!(run_app(&borrowed, EnvironBuilder::new().build()).text().starts_with("Hello world!"));
+/// ```
+impl App for Box<dyn App> {
+    fn call(
+        &self,
+        environ: &mut Environ,
+        start_response: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError> {
+        (**self).call(environ, start_response)
+    }
+}
+
+/// A borrowed app is an app (see the `Box<dyn App>` impl for why only the `dyn` form).
+impl App for &dyn App {
+    fn call(
+        &self,
+        environ: &mut Environ,
+        start_response: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError> {
+        (**self).call(environ, start_response)
+    }
+}
+
 /// Gives a closure the exact signature of an [`App`], so its argument types need no annotation.
 ///
 /// ```
