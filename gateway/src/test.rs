@@ -338,7 +338,9 @@ impl TestResponse {
 pub fn run_app(app: &dyn App, mut environ: Environ) -> TestResponse {
     let errors = SharedBuffer::new();
     environ.set_errors(ErrorStream::new(errors.clone()));
+    let head = environ.get("REQUEST_METHOD") == Some("HEAD");
     let mut handler = TestHandler {
+        head,
         state: HandlerState::default(),
         environ: Some(environ),
         stderr: ErrorStream::new(errors.clone()),
@@ -357,8 +359,12 @@ pub fn run_app(app: &dyn App, mut environ: Environ) -> TestResponse {
     }
 }
 
-/// The engine in gateway mode, capturing the head instead of formatting it.
+/// The engine in gateway mode, capturing the head instead of formatting it, with the
+/// server's framing decisions: no body for HEAD, 1xx, 204 and 304 (and no Content-Length for
+/// the last three), and a file body's Content-Length from the file.
 struct TestHandler {
+    /// The request is a HEAD.
+    head: bool,
     state: HandlerState,
     environ: Option<Environ>,
     stderr: ErrorStream,
@@ -375,7 +381,9 @@ impl BaseHandler for TestHandler {
         &mut self.state
     }
     fn write_raw(&mut self, data: &[u8]) -> io::Result<()> {
-        self.body.extend_from_slice(data);
+        if !self.head && !bodiless(self.state.status_code) {
+            self.body.extend_from_slice(data);
+        }
         Ok(())
     }
     fn flush_raw(&mut self) -> io::Result<()> {
@@ -395,13 +403,51 @@ impl BaseHandler for TestHandler {
     fn setup_environ(&mut self) -> Environ {
         self.environ.take().unwrap_or_default()
     }
+    /// The server's file framing: `Content-Length` from the file when the app set none; the
+    /// blocks are then read and captured as any body.
+    fn sendfile(&mut self, wrapper: &mut crate::util::FileWrapper) -> io::Result<bool> {
+        if !self.state.headers_sent
+            && let Some(length) = TestHandler::file_length(wrapper)?
+            && let Some(headers) = self.state.headers.as_mut()
+            && !headers.contains("Content-Length")
+        {
+            let _ = headers.set("Content-Length", length.to_string());
+        }
+        Ok(false)
+    }
+
     fn send_headers(&mut self) -> io::Result<()> {
         self.cleanup_headers();
+        if bodiless(self.state.status_code)
+            && let Some(headers) = self.state.headers.as_mut()
+        {
+            headers.remove("Content-Length");
+        }
         self.state.headers_sent = true;
         self.status = self.state.status.clone().unwrap_or_default();
         self.headers = self.state.headers.clone().unwrap_or_default();
         Ok(())
     }
+}
+
+impl TestHandler {
+    /// A file body's Content-Length, as the server sends it: the bytes left in the file.
+    fn file_length(wrapper: &mut crate::util::FileWrapper) -> io::Result<Option<u64>> {
+        use std::io::Seek;
+        let Some(file) = wrapper.as_file() else {
+            return Ok(None);
+        };
+        let metadata = file.metadata()?;
+        if !metadata.is_file() {
+            return Ok(None);
+        }
+        Ok(Some(metadata.len().saturating_sub(file.stream_position()?)))
+    }
+}
+
+/// A status whose response has no body (RFC 9110 §6.4.1).
+fn bodiless(code: u16) -> bool {
+    code < 200 || code == 204 || code == 304
 }
 
 impl fmt::Debug for TestHandler {
