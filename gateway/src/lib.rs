@@ -41,6 +41,7 @@ mod status;
 
 pub mod handlers;
 pub mod latin1;
+pub mod middleware;
 pub mod simple_server;
 pub mod test;
 pub mod util;
