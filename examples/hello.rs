@@ -8,7 +8,6 @@
 //! `--port N` (0 = ephemeral; `PORT` in the environment works too), `--threads N` (worker
 //! pool size), `--keep-alive SECONDS` (idle keep-alive timeout), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
 
-mod support;
 use std::time::Duration;
 
 use gateway::simple_server::{Limits, ServerBuilder};
@@ -86,9 +85,6 @@ fn main() -> std::io::Result<()> {
         limits.keep_alive_timeout = Duration::from_secs(seconds);
         builder = builder.limits(limits);
     }
-    let server = builder.bind("127.0.0.1", options.port, hello)?;
-    eprintln!("hello: serving on http://{}/", server.server_address());
-
-    support::shutdown_on_signals(server.shutdown_handle())?;
-    server.serve_forever()
+    // Binds, prints the URL, and stops gracefully on SIGINT/SIGTERM.
+    builder.serve(&format!("127.0.0.1:{}", options.port), hello)
 }

@@ -5,7 +5,6 @@
 //! cargo run --release --example sendfile -- --port 8001 --file /path/to/big.bin [--no-sendfile]
 //! ```
 
-mod support;
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -40,14 +39,12 @@ fn main() -> std::io::Result<()> {
         sr.start("200 OK", [("Content-Type", "application/octet-stream")])?;
         Ok(Body::file(FileWrapper::new(file, 64 * 1024)))
     });
-    let server = ServerBuilder::new()
+    eprintln!(
+        "sendfile: sendfile(2) {}",
+        if sendfile { "on" } else { "off" }
+    );
+    ServerBuilder::new()
         .sendfile(sendfile)
         .access_log(false)
-        .bind("127.0.0.1", port, app)?;
-    eprintln!(
-        "sendfile: serving on http://{}/ (sendfile {sendfile})",
-        server.server_address()
-    );
-    support::shutdown_on_signals(server.shutdown_handle())?;
-    server.serve_forever()
+        .serve(&format!("127.0.0.1:{port}"), app)
 }

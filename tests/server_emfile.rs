@@ -67,7 +67,8 @@ fn start_limited(max_fds: u32) -> Option<Server> {
     thread::spawn(move || {
         for line in BufReader::new(pipe).lines().map_while(Result::ok) {
             if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-                let port: u16 = rest.trim_end_matches('/').parse().unwrap_or(0);
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let port: u16 = digits.parse().unwrap_or(0);
                 let _ = port_tx.send(port);
             }
             sink.lock().unwrap().push_str(&line);

@@ -55,6 +55,7 @@ pub use error::HttpError;
 pub use headers::{HeaderError, Headers};
 pub use request::{DEFAULT_BODY_LIMIT, Request};
 pub use response::Response;
+pub use simple_server::serve;
 pub use status::{InvalidStatusCode, StatusCode};
 
 /// The `cookie` crate, for [`Request::cookies`] and [`Response::set_cookie`].

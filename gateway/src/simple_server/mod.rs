@@ -80,6 +80,7 @@ mod handler;
 mod pollers;
 mod reactor;
 mod request;
+mod run;
 mod serve;
 mod table;
 
@@ -1059,6 +1060,22 @@ impl std::fmt::Debug for Hooks {
 pub struct DefaultRequestHandler;
 
 impl WsgiRequestHandler for DefaultRequestHandler {}
+
+/// Serves `app` on `address` (`"127.0.0.1:8000"`, `"[::1]:8000"`) with the default
+/// settings until SIGINT (Ctrl-C) or SIGTERM, then finishes the requests in flight and
+/// returns: what a `main` needs ([`ServerBuilder::serve`] to configure it). Prints the URL
+/// on start and "shutting down" / "stopped" on the way out.
+///
+/// ```no_run
+/// use gateway::{app_fn, Response};
+///
+/// fn main() -> std::io::Result<()> {
+///     gateway::serve("127.0.0.1:8000", app_fn(|_env, sr| Response::text("hello").send(sr)))
+/// }
+/// ```
+pub fn serve(address: &str, app: impl App + 'static) -> io::Result<()> {
+    ServerBuilder::new().serve(address, app)
+}
 
 /// Binds `host:port` and returns a server for `app` (`wsgiref.simple_server.make_server`).
 /// Port 0 binds an ephemeral port; [`WsgiServer::server_address`] reports it.
