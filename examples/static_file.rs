@@ -27,7 +27,7 @@ impl App for Files {
         if !plain {
             return Err(HttpError::not_found().into());
         }
-        Ok(Response::file(self.0.join(relative))?.send(sr)?)
+        Response::file(self.0.join(relative))?.send(sr)
     }
 }
 

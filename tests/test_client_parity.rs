@@ -38,7 +38,7 @@ fn app(file: std::path::PathBuf) -> impl App {
                 sr.start("200 OK", [("Content-Type", "application/octet-stream")])?;
                 Ok(Body::file(FileWrapper::with_default_blksize(file)))
             }
-            "/response-file" => Ok(Response::file(&file)?.send(sr)?),
+            "/response-file" => Response::file(&file)?.send(sr),
             "/json" => Response::json(&serde_json::json!({"a": [1, 2]}))?.send(sr),
             "/see-other" => Response::see_other("/text")?.send(sr),
             "/not-found" => Err(HttpError::not_found().into()),
