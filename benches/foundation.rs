@@ -120,14 +120,32 @@ fn hello(_env: &mut Environ, sr: &mut StartResponse<'_>) -> Result<Body, AppErro
     Ok(Body::from("Hello World"))
 }
 
+/// The hello app in the request/response vocabulary: the view reads the method and the
+/// decoded path, the builder makes the response.
+fn hello_vocabulary(env: &mut Environ, sr: &mut StartResponse<'_>) -> Result<Body, AppError> {
+    let request = gateway::Request::new(env);
+    black_box((request.method(), request.path()?));
+    gateway::Response::bytes("text/plain", "Hello World")?.send(sr)
+}
+
 fn request(c: &mut Criterion) {
     let base: Vec<(String, String)> = build_environ()
         .iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    c.bench_function(
-        "handler/hello request through SimpleHandler (20 headers)",
-        |b| {
+    type Hello = fn(&mut Environ, &mut StartResponse<'_>) -> Result<Body, AppError>;
+    let apps: [(&str, Hello); 2] = [
+        (
+            "handler/hello request through SimpleHandler (20 headers)",
+            hello,
+        ),
+        (
+            "handler/hello with Request + Response through SimpleHandler (20 headers)",
+            hello_vocabulary,
+        ),
+    ];
+    for (name, app) in apps {
+        c.bench_function(name, |b| {
             let mut out = Vec::with_capacity(512);
             b.iter(|| {
                 out.clear();
@@ -137,11 +155,11 @@ fn request(c: &mut Criterion) {
                     ErrorStream::sink(),
                     base.iter().cloned(),
                 );
-                handler.run(&hello);
+                handler.run(&app);
             });
             black_box(out.len());
-        },
-    );
+        });
+    }
 }
 
 /// The bench groups, run by criterion's generated `main`.
