@@ -397,3 +397,105 @@ fn read_failed(error: std::io::Error) -> HttpError {
         format!("the request body could not be read: {error}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::Request;
+    use crate::test::EnvironBuilder;
+    use crate::{Input, StatusCode};
+
+    fn post(body: &str) -> EnvironBuilder {
+        EnvironBuilder::new().method("POST").body(body)
+    }
+
+    /// The rest of `wsgi.input` after a read: what the reader left for someone else.
+    fn unread(env: &mut crate::Environ) -> Vec<u8> {
+        let mut rest = Vec::new();
+        env.input().read_to_end(&mut rest).unwrap();
+        rest
+    }
+
+    #[test]
+    fn over_the_limit_is_413_without_reading_past_it() {
+        // Announced by Content-Length: refused before any byte is read.
+        let mut env = post("0123456789").build();
+        let error = Request::new(&mut env).with_limit(4).bytes().unwrap_err();
+        assert_eq!(error.status(), StatusCode::CONTENT_TOO_LARGE);
+        assert_eq!(unread(&mut env), b"0123456789");
+        // A terminated input without a length (a chunked upload): one byte past the limit.
+        let mut env = EnvironBuilder::new().method("POST").build();
+        env.remove("CONTENT_LENGTH");
+        env.set_input(Input::from_bytes(&b"0123456789"[..]));
+        env.set_input_terminated(true);
+        let error = Request::new(&mut env).with_limit(4).bytes().unwrap_err();
+        assert_eq!(error.status(), StatusCode::CONTENT_TOO_LARGE);
+        assert_eq!(unread(&mut env), b"56789");
+        // Within the limit: all of it.
+        env.set_input(Input::from_bytes(&b"0123"[..]));
+        assert_eq!(
+            Request::new(&mut env).with_limit(4).bytes().unwrap(),
+            b"0123"
+        );
+    }
+
+    #[test]
+    fn body_framing_errors() {
+        let mut env = post("abc").var("CONTENT_LENGTH", "x3").build();
+        let error = Request::new(&mut env).bytes().unwrap_err();
+        assert_eq!(
+            (error.status(), error.message()),
+            (StatusCode::BAD_REQUEST, "invalid Content-Length \"x3\"")
+        );
+        let mut env = post("abc").var("CONTENT_LENGTH", "5").build();
+        let error = Request::new(&mut env).bytes().unwrap_err();
+        assert_eq!(error.message(), "the body ended after 3 of 5 bytes");
+        // No length, an input that is not terminated, and a body announced: 411.
+        let mut env = EnvironBuilder::new()
+            .method("POST")
+            .header("Transfer-Encoding", "chunked")
+            .build();
+        env.remove("CONTENT_LENGTH");
+        env.set_input_terminated(false);
+        assert_eq!(
+            Request::new(&mut env).bytes().unwrap_err().status(),
+            StatusCode::LENGTH_REQUIRED
+        );
+        // No length and nothing announced: no body.
+        let mut env = EnvironBuilder::new().build();
+        env.remove("CONTENT_LENGTH");
+        env.set_input_terminated(false);
+        assert_eq!(Request::new(&mut env).bytes().unwrap(), b"");
+    }
+
+    #[test]
+    fn text_charsets() {
+        let mut env = post("caf\u{e9}")
+            .header("Content-Type", "text/plain; charset=\"UTF-8\"")
+            .build();
+        assert_eq!(Request::new(&mut env).text().unwrap(), "caf\u{e9}");
+        let mut env = post("x")
+            .header("Content-Type", "text/plain; charset=latin-1")
+            .build();
+        let error = Request::new(&mut env).text().unwrap_err();
+        assert_eq!(error.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let mut env = EnvironBuilder::new().method("POST").build();
+        env.set_input(Input::from_bytes(&b"\xff"[..]));
+        env.insert("CONTENT_LENGTH", "1");
+        assert_eq!(
+            Request::new(&mut env).text().unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn headers_and_paths() {
+        let mut env = EnvironBuilder::new().header("Content-Length", "").build();
+        env.insert("CONTENT_LENGTH", "");
+        assert_eq!(Request::new(&mut env).header("content-length"), None);
+        let mut env = EnvironBuilder::new().build();
+        env.remove("REQUEST_METHOD");
+        assert_eq!(Request::new(&mut env).method(), "GET");
+    }
+}
