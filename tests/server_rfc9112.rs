@@ -11,25 +11,17 @@ use common::*;
 
 /// Answers one `KEY=<debug of the value>` line per variable the tests look at.
 fn vars_app() -> impl App {
-    app_fn(|env, sr| {
-        let keys = [
-            "PATH_INFO",
-            "QUERY_STRING",
-            "REQUEST_URI",
-            "REQUEST_METHOD",
-            "SERVER_PROTOCOL",
-            "HTTP_HOST",
-            "HTTP_X",
-            "HTTP_HTTP_X",
-            "HTTP_X_VALUE",
-        ];
-        let mut text = String::new();
-        for key in keys {
-            text.push_str(&format!("{key}={:?}\n", env.get(key)));
-        }
-        sr.start("200 OK", [("Content-Type", "text/plain; charset=utf-8")])?;
-        Ok(Body::from(text))
-    })
+    keys_app(&[
+        "PATH_INFO",
+        "QUERY_STRING",
+        "REQUEST_URI",
+        "REQUEST_METHOD",
+        "SERVER_PROTOCOL",
+        "HTTP_HOST",
+        "HTTP_X",
+        "HTTP_HTTP_X",
+        "HTTP_X_VALUE",
+    ])
 }
 
 /// The environ the app saw for `request` (sent on its own connection, which must close).
@@ -55,6 +47,18 @@ fn raw_get(target: &[u8]) -> Vec<u8> {
 
 // ---- raw bytes above 0x7F in the target (PEP 3333 "bytes in unicode") ----------------------
 
+/// Sends each raw target and checks the environ: (target, PATH_INFO, QUERY_STRING), and
+/// REQUEST_URI the target as latin-1.
+fn assert_targets(server: &TestServer, cases: &[(&[u8], &str, &str)]) {
+    for (target, path, query) in cases {
+        let env = vars(server.addr, &raw_get(target));
+        let latin1: String = target.iter().map(|&b| char::from(b)).collect();
+        assert_eq!(env["PATH_INFO"], some(path), "{latin1:?}");
+        assert_eq!(env["QUERY_STRING"], some(query), "{latin1:?}");
+        assert_eq!(env["REQUEST_URI"], some(&latin1), "{latin1:?}");
+    }
+}
+
 #[test]
 fn raw_utf8_target_gives_latin1_environ() {
     let server = start(vars_app(), |b| b);
@@ -70,13 +74,7 @@ fn raw_utf8_target_gives_latin1_environ() {
             "\u{e2}\u{82}\u{ac}",
         ),
     ];
-    for (target, path, query) in cases {
-        let env = vars(server.addr, &raw_get(target));
-        let latin1: String = target.iter().map(|&b| char::from(b)).collect();
-        assert_eq!(env["PATH_INFO"], some(path), "{latin1:?}");
-        assert_eq!(env["QUERY_STRING"], some(query), "{latin1:?}");
-        assert_eq!(env["REQUEST_URI"], some(&latin1), "{latin1:?}");
-    }
+    assert_targets(&server, cases);
 }
 
 #[test]
@@ -89,13 +87,7 @@ fn raw_latin1_target_gives_latin1_environ() {
         (b"/x?q=\xe9&r=\xff", "/x", "q=\u{e9}&r=\u{ff}"),
         (b"/\xff?\xfe", "/\u{ff}", "\u{fe}"),
     ];
-    for (target, path, query) in cases {
-        let env = vars(server.addr, &raw_get(target));
-        let latin1: String = target.iter().map(|&b| char::from(b)).collect();
-        assert_eq!(env["PATH_INFO"], some(path), "{latin1:?}");
-        assert_eq!(env["QUERY_STRING"], some(query), "{latin1:?}");
-        assert_eq!(env["REQUEST_URI"], some(&latin1), "{latin1:?}");
-    }
+    assert_targets(&server, cases);
 }
 
 /// Controls, DEL and spaces in the target stay errors, raw high bytes or not.

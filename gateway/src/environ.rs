@@ -1214,3 +1214,17 @@ impl fmt::Debug for Extensions {
             .finish()
     }
 }
+
+/// The CGI key of a request header's name, as `WSGIRequestHandler.get_environ` builds it
+/// before adding `HTTP_`: dashes to underscores, upper case (`X-Token` → `X_TOKEN`).
+pub(crate) fn header_key(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect()
+}

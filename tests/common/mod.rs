@@ -491,23 +491,28 @@ pub fn router() -> impl App {
 
 /// Answers `KEY=<debug of the value>` lines for the variables the tests look at.
 pub fn environ_app() -> impl App {
-    app_fn(|env, sr| {
-        let keys = [
-            "PATH_INFO",
-            "QUERY_STRING",
-            "REQUEST_URI",
-            "REQUEST_METHOD",
-            "SERVER_PROTOCOL",
-            "HTTP_X_MULTI",
-            "HTTP_X_UNDER",
-            "CONTENT_TYPE",
-            "CONTENT_LENGTH",
-            "HTTP_CONTENT_TYPE",
-            "HTTP_CONTENT_LENGTH",
-            "SERVER_PORT",
-            "REMOTE_ADDR",
-            "HTTP_HOST",
-        ];
+    keys_app(&[
+        "PATH_INFO",
+        "QUERY_STRING",
+        "REQUEST_URI",
+        "REQUEST_METHOD",
+        "SERVER_PROTOCOL",
+        "HTTP_X_MULTI",
+        "HTTP_X_UNDER",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "HTTP_CONTENT_TYPE",
+        "HTTP_CONTENT_LENGTH",
+        "SERVER_PORT",
+        "REMOTE_ADDR",
+        "HTTP_HOST",
+    ])
+}
+
+/// Answers `KEY=<debug of the value>` for each of `keys`, then the `wsgi.*` flags the tests
+/// look at.
+pub fn keys_app(keys: &'static [&'static str]) -> impl App {
+    app_fn(move |env, sr| {
         let mut text = String::new();
         for key in keys {
             text.push_str(&format!("{key}={:?}\n", env.get(key)));

@@ -149,7 +149,8 @@ pub(crate) fn build_environ(
             None if CGI_NAMES.iter().any(|cgi| same_key(cgi, name)) => {}
             // So is one whose name, less `Http-`, is an earlier header's (`X` then
             // `Http-X`): the reference skips any header whose key is already in the environ.
-            None if is_http_prefixed(name) && env.get(&header_key_unprefixed(name)).is_some() => {}
+            None if is_http_prefixed(name)
+                && env.get(&crate::environ::header_key(name)).is_some() => {}
             None => env.push_or_join(fields_start, |text| push_key(text, name), value),
         }
     }
@@ -170,7 +171,7 @@ pub(crate) fn build_environ(
 
 /// The CGI variables a request environ has before its headers are added: a header whose key
 /// would be one of these is dropped.
-const CGI_NAMES: [&str; 15] = [
+pub(crate) const CGI_NAMES: [&str; 15] = [
     "SERVER_NAME",
     "GATEWAY_INTERFACE",
     "SERVER_PORT",
@@ -247,12 +248,6 @@ fn push_key(out: &mut String, name: &str) {
 fn is_http_prefixed(name: &str) -> bool {
     let bytes = name.as_bytes();
     bytes.len() > 5 && bytes[..4].eq_ignore_ascii_case(b"http") && matches!(bytes[4], b'-' | b'_')
-}
-
-/// A header's name as the reference converts it before adding `HTTP_` (dashes to
-/// underscores, upper case).
-fn header_key_unprefixed(name: &str) -> String {
-    name.chars().map(key_char).collect()
 }
 
 fn key_char(c: char) -> char {

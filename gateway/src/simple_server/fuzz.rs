@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::Limits;
 use super::chunked::{ChunkError, ChunkedDecoder, Step};
-use super::environ::{Peer, build_environ};
+use super::environ::{CGI_NAMES, Peer, build_environ};
 use super::request::{self, Arrival, Fields, TargetForm};
 use crate::environ::VarsPrefix;
 
@@ -84,26 +84,7 @@ pub fn request_head(data: &[u8]) {
     // HTTP_* by the reference's rule: a header is skipped when its key is already in the
     // environ (the CGI variables, or an earlier header's), else added or joined with ','.
     let mut expected: Vec<(String, String)> = Vec::new();
-    let mut present: HashSet<String> = [
-        "SERVER_NAME",
-        "GATEWAY_INTERFACE",
-        "SERVER_PORT",
-        "REMOTE_HOST",
-        "CONTENT_LENGTH",
-        "SCRIPT_NAME",
-        "SERVER_PROTOCOL",
-        "SERVER_SOFTWARE",
-        "REQUEST_METHOD",
-        "REQUEST_URI",
-        "PATH_INFO",
-        "QUERY_STRING",
-        "REMOTE_ADDR",
-        "REMOTE_PORT",
-        "CONTENT_TYPE",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
+    let mut present: HashSet<String> = CGI_NAMES.into_iter().map(str::to_owned).collect();
     let absolute = matches!(head.form, TargetForm::Absolute { .. });
     if let TargetForm::Absolute { start, len } = head.form {
         expected.push(("HTTP_HOST".into(), latin1(&target[start..start + len])));
@@ -113,16 +94,7 @@ pub fn request_head(data: &[u8]) {
         if name.contains('_') || absolute && name.eq_ignore_ascii_case("host") {
             continue;
         }
-        let key: String = name
-            .chars()
-            .map(|c| {
-                if c == '-' {
-                    '_'
-                } else {
-                    c.to_ascii_uppercase()
-                }
-            })
-            .collect();
+        let key = crate::environ::header_key(name);
         if present.contains(&key) {
             continue;
         }
