@@ -11,7 +11,9 @@ fn respond(make: impl Fn() -> Result<Response, AppError> + Send + Sync) -> impl 
 
 #[test]
 fn response_constructors() {
-    let cases: Vec<(Box<dyn App>, u16, Option<&str>, &str)> = vec![
+    /// (app, status, Content-Type, body)
+    type Case = (Box<dyn App>, u16, Option<&'static str>, &'static str);
+    let cases: Vec<Case> = vec![
         (
             Box::new(respond(|| Ok(Response::text("t")))),
             200,
