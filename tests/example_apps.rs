@@ -197,3 +197,31 @@ fn timing_header_and_mount() {
         server.log()
     );
 }
+
+/// A streamed chunked upload over the server's own `max_body` is a 413 through `Request`'s
+/// reader too (the server's limit stops it before the reader's).
+#[test]
+fn server_body_limit_through_the_reader_413() {
+    let app = gateway::app_fn(|env, sr| {
+        let body = gateway::Request::new(env).with_limit(10_000_000).bytes()?;
+        gateway::Response::text(body.len().to_string()).send(sr)
+    });
+    let server = start(app, |b| b.limits(limits(|l| l.max_body = 90_000)));
+    // Twenty chunks of 5,000 bytes: more than the parked window, so the app streams them, and
+    // the nineteenth passes the server's limit while the reader reads.
+    let chunks: String = (0..20)
+        .map(|_| format!("1388\r\n{}\r\n", "x".repeat(5000)))
+        .collect();
+    let response = one_response(
+        server.addr,
+        format!(
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+             {chunks}0\r\n\r\n"
+        ),
+    );
+    assert_eq!(response.status, 413, "{}", response.text());
+    assert!(
+        !response.text().contains("Content Too Large\n413"),
+        "answered by the reader's 413, not before the app"
+    );
+}

@@ -385,12 +385,13 @@ fn urlencoded<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Resul
     })
 }
 
-/// A failed body read: the client too slow (408) or its body malformed or cut short (400).
+/// A failed body read: the client too slow (408), a body over the server's own limit (413),
+/// or one malformed or cut short (400).
 fn read_failed(error: std::io::Error) -> HttpError {
-    let status = if error.kind() == std::io::ErrorKind::TimedOut {
-        StatusCode::REQUEST_TIMEOUT
-    } else {
-        StatusCode::BAD_REQUEST
+    let status = match error.kind() {
+        std::io::ErrorKind::TimedOut => StatusCode::REQUEST_TIMEOUT,
+        std::io::ErrorKind::FileTooLarge => StatusCode::CONTENT_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
     };
     HttpError::new(
         status,

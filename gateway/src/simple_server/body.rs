@@ -164,6 +164,7 @@ impl BodyState {
         let kind = match fault {
             BodyFault::Timeout => io::ErrorKind::TimedOut,
             BodyFault::Truncated => io::ErrorKind::UnexpectedEof,
+            BodyFault::TooLarge => io::ErrorKind::FileTooLarge,
             _ => io::ErrorKind::InvalidData,
         };
         io::Error::new(kind, message)
