@@ -1,3 +1,31 @@
-//! Routing for `gateway` apps (matchit routes, mounting by `shift_path_info`).
+//! # router
 //!
-//! This crate is a placeholder until its own issue lands: it compiles and exports nothing yet.
+//! Routing for `gateway` apps: [`Router`] dispatches on matchit routes (`/users/{id}`,
+//! `/files/{*rest}`) and mounts sub-apps traversal style, moving each prefix from `PATH_INFO`
+//! into `SCRIPT_NAME` with [`shift_path_info`](gateway::util::shift_path_info), so a mounted
+//! app sees itself at the root and still rebuilds its public URL. A router is a plain
+//! [`App`](gateway::App): routers nest, and go to the server, CGI and the test client as they
+//! are. Route parameters reach apps as [`RoutingArgs`] (the wsgiorg `routing_args` shape).
+//!
+//! ```
+//! use gateway::{app_fn, Response};
+//! use gateway::test::{run_app, EnvironBuilder};
+//! use router::{Router, RoutingArgs};
+//!
+//! let user = app_fn(|env, sr| {
+//!     let id: u64 = RoutingArgs::of(env).parse("id")?;
+//!     Response::text(format!("user {id}")).send(sr)
+//! });
+//! let api = Router::builder().get("/users/{id}", user).build()?;
+//! let site = Router::builder().mount("/api", api).build()?;
+//! assert_eq!(run_app(&site, EnvironBuilder::new().path("/api/users/7").build()).text(), "user 7");
+//! # Ok::<(), router::RouterError>(())
+//! ```
+
+mod error;
+mod params;
+mod router;
+
+pub use error::RouterError;
+pub use params::RoutingArgs;
+pub use router::{Router, RouterBuilder};
