@@ -361,7 +361,8 @@ pub fn run_app(app: &dyn App, mut environ: Environ) -> TestResponse {
 
 /// The engine in gateway mode, capturing the head instead of formatting it, with the
 /// server's framing decisions: no body for HEAD, 1xx, 204 and 304 (and no Content-Length for
-/// the last three), and a file body's Content-Length from the file.
+/// the last three), a file body's Content-Length from the file, and no byte past a declared
+/// Content-Length.
 struct TestHandler {
     /// The request is a HEAD.
     head: bool,
@@ -381,9 +382,16 @@ impl BaseHandler for TestHandler {
         &mut self.state
     }
     fn write_raw(&mut self, data: &[u8]) -> io::Result<()> {
-        if !self.head && !bodiless(self.state.status_code) {
-            self.body.extend_from_slice(data);
+        if self.head || bodiless(self.state.status_code) {
+            return Ok(());
         }
+        // As the server frames it: never more than a declared Content-Length.
+        let declared = self
+            .headers
+            .get("Content-Length")
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        let room = declared.map_or(data.len(), |length| length.saturating_sub(self.body.len()));
+        self.body.extend_from_slice(&data[..data.len().min(room)]);
         Ok(())
     }
     fn flush_raw(&mut self) -> io::Result<()> {

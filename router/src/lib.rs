@@ -25,7 +25,9 @@
 mod error;
 mod params;
 mod router;
+mod static_files;
 
 pub use error::RouterError;
 pub use params::RoutingArgs;
 pub use router::{Router, RouterBuilder};
+pub use static_files::Static;
