@@ -12,7 +12,7 @@ use common::*;
 fn echo() -> impl App {
     app_fn(|env, sr| {
         let args = RoutingArgs::of(env);
-        let named: Vec<String> = args.named.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let named: Vec<String> = args.named().map(|(k, v)| format!("{k}={v}")).collect();
         let text = format!(
             "{} {}|{}|{}|{}|{}",
             env.get("REQUEST_METHOD").unwrap_or(""),

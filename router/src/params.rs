@@ -30,10 +30,10 @@ use gateway::{Environ, HttpError};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoutingArgs {
-    /// The values in capture order.
-    pub positional: Vec<String>,
-    /// The (name, value) pairs in capture order.
-    pub named: Vec<(String, String)>,
+    /// Every name and value, one after the other.
+    text: String,
+    /// (name start, name end, value start, value end) in `text`, in capture order.
+    spans: Vec<[usize; 4]>,
 }
 
 impl RoutingArgs {
@@ -46,13 +46,50 @@ impl RoutingArgs {
             .unwrap_or_default()
     }
 
+    /// The (name, value) pairs in capture order (wsgiorg's named arguments).
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::{Router, RoutingArgs};
+    ///
+    /// let app = app_fn(|env, sr| {
+    ///     let args = RoutingArgs::of(env);
+    ///     let named: Vec<String> = args.named().map(|(k, v)| format!("{k}={v}")).collect();
+    ///     let positional: Vec<&str> = args.positional().collect();
+    ///     Response::text(format!("{} {}", named.join("&"), positional.join(","))).send(sr)
+    /// });
+    /// let router = Router::builder().get("/{a}/{b}", app).build()?;
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().path("/x/y").build()).text(), "a=x&b=y x,y");
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
+    pub fn named(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.spans
+            .iter()
+            .map(|&[a, b, c, d]| (&self.text[a..b], &self.text[c..d]))
+    }
+
+    /// The values in capture order (wsgiorg's positional arguments).
+    pub fn positional(&self) -> impl Iterator<Item = &str> + '_ {
+        self.named().map(|(_, value)| value)
+    }
+
+    /// How many parameters there are.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when no router matched a parameter.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
     /// The value of the parameter `name` (the innermost router's, when names repeat).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.named
-            .iter()
-            .rev()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.named()
+            .filter(|(key, _)| *key == name)
+            .last()
+            .map(|(_, value)| value)
     }
 
     /// The parameter `name` parsed with `FromStr`: missing is a 500 (a route and its app
@@ -85,8 +122,11 @@ impl RoutingArgs {
         }
         if let Some(args) = extensions.get_mut::<RoutingArgs>() {
             for (name, value) in params {
-                args.positional.push(value.to_owned());
-                args.named.push((name.to_owned(), value.to_owned()));
+                let start = args.text.len();
+                args.text.push_str(name);
+                let middle = args.text.len();
+                args.text.push_str(value);
+                args.spans.push([start, middle, middle, args.text.len()]);
             }
         }
     }
