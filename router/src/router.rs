@@ -246,6 +246,21 @@ impl Endpoint {
     }
 }
 
+/// A 308 to the requested URL with a slash added (the query kept): how a directory asked
+/// for without its slash is answered, traversal style.
+pub(crate) fn slash_redirect(
+    environ: &Environ,
+    sr: &mut StartResponse<'_>,
+) -> Result<Body, AppError> {
+    let mut location = request_uri(environ, false)?;
+    location.push('/');
+    if let Some(query) = environ.get("QUERY_STRING").filter(|q| !q.is_empty()) {
+        location.push('?');
+        location.push_str(query);
+    }
+    Response::permanent_redirect(&location)?.send(sr)
+}
+
 /// Moves what a route matched before its catch-all from `PATH_INFO` to `SCRIPT_NAME`: the
 /// last `rest_bytes` bytes of the path (one latin-1 character each) stay, behind a `/`.
 fn shift_matched(environ: &mut Environ, rest_bytes: usize) {
@@ -355,13 +370,7 @@ impl App for Router {
             };
             if rest.is_empty() {
                 // Traversal style: `/docs` is the directory `/docs/`.
-                let mut location = request_uri(environ, false)?;
-                location.push('/');
-                if let Some(query) = environ.get("QUERY_STRING").filter(|q| !q.is_empty()) {
-                    location.push('?');
-                    location.push_str(query);
-                }
-                return Response::permanent_redirect(&location)?.send(sr);
+                return slash_redirect(environ, sr);
             }
             if rest.starts_with('/') {
                 return mount.call(environ, sr);

@@ -5,7 +5,7 @@ use std::io::{Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use gateway::util::{FileWrapper, request_uri};
+use gateway::util::FileWrapper;
 use gateway::{
     App, AppError, Body, Environ, Headers, HttpError, Response, StartResponse, StatusCode,
 };
@@ -97,13 +97,7 @@ impl App for Static {
         let mut file_path = self.resolve(&path)?;
         if file_path.is_dir() {
             if !path.ends_with('/') && !path.is_empty() {
-                let mut location = request_uri(environ, false)?;
-                location.push('/');
-                if let Some(query) = environ.get("QUERY_STRING").filter(|q| !q.is_empty()) {
-                    location.push('?');
-                    location.push_str(query);
-                }
-                return Response::permanent_redirect(&location)?.send(sr);
+                return crate::router::slash_redirect(environ, sr);
             }
             file_path = file_path.join("index.html");
         }
