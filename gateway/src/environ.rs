@@ -2,7 +2,6 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -1115,7 +1114,9 @@ impl fmt::Debug for SharedBuffer {
 /// ```
 #[derive(Default)]
 pub struct Extensions {
-    map: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    /// An environ carries a handful at most: a vector searched in order costs less than a
+    /// hash map's table and hashing (this is on the path of every routed request).
+    map: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
 }
 
 impl Extensions {
@@ -1145,9 +1146,17 @@ impl Extensions {
     /// assert_eq!(ext.insert(3_u16), None); // another type: another slot
     /// ```
     pub fn insert<T: Any + Send + Sync>(&mut self, value: T) -> Option<T> {
-        self.map
-            .insert(TypeId::of::<T>(), Box::new(value))
-            .and_then(|old| old.downcast().ok().map(|b| *b))
+        let id = TypeId::of::<T>();
+        match self.map.iter_mut().find(|(key, _)| *key == id) {
+            Some((_, slot)) => std::mem::replace(slot, Box::new(value))
+                .downcast()
+                .ok()
+                .map(|b| *b),
+            None => {
+                self.map.push((id, Box::new(value)));
+                None
+            }
+        }
     }
 
     /// The value of type `T`, if any.
@@ -1161,7 +1170,12 @@ impl Extensions {
     /// assert_eq!(ext.get::<u32>(), None);
     /// ```
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
-        self.map.get(&TypeId::of::<T>())?.downcast_ref()
+        let id = TypeId::of::<T>();
+        self.map
+            .iter()
+            .find(|(key, _)| *key == id)?
+            .1
+            .downcast_ref()
     }
 
     /// Mutable access to the value of type `T`, if any.
@@ -1177,7 +1191,12 @@ impl Extensions {
     /// assert_eq!(ext.get::<Hits>().unwrap().0, 2);
     /// ```
     pub fn get_mut<T: Any + Send + Sync>(&mut self) -> Option<&mut T> {
-        self.map.get_mut(&TypeId::of::<T>())?.downcast_mut()
+        let id = TypeId::of::<T>();
+        self.map
+            .iter_mut()
+            .find(|(key, _)| *key == id)?
+            .1
+            .downcast_mut()
     }
 
     /// Removes and returns the value of type `T`.
@@ -1191,9 +1210,9 @@ impl Extensions {
     /// assert_eq!(ext.remove::<Vec<&str>>(), None);
     /// ```
     pub fn remove<T: Any + Send + Sync>(&mut self) -> Option<T> {
-        self.map
-            .remove(&TypeId::of::<T>())
-            .and_then(|old| old.downcast().ok().map(|b| *b))
+        let id = TypeId::of::<T>();
+        let at = self.map.iter().position(|(key, _)| *key == id)?;
+        self.map.swap_remove(at).1.downcast().ok().map(|b| *b)
     }
 
     /// How many values are stored (example at [`new`](Extensions::new)).

@@ -107,26 +107,37 @@ impl RoutingArgs {
             .map_err(|e| HttpError::bad_request(format!("route parameter '{name}': {e}")))
     }
 
-    /// Adds the parameters of one match (`{*rest}` catch-alls included).
-    pub(crate) fn extend<'a>(
-        environ: &mut Environ,
-        params: impl Iterator<Item = (&'a str, &'a str)>,
-    ) {
-        let mut params = params.peekable();
-        if params.peek().is_none() {
-            return;
+    /// The parameters of one match (`{*rest}` catch-alls included); `None` when there are
+    /// none.
+    pub(crate) fn collect<'a>(params: impl Iterator<Item = (&'a str, &'a str)>) -> Option<Self> {
+        let mut args = RoutingArgs::default();
+        for (name, value) in params {
+            if args.spans.is_empty() {
+                args.text.reserve(64);
+                args.spans.reserve(4);
+            }
+            let start = args.text.len();
+            args.text.push_str(name);
+            let middle = args.text.len();
+            args.text.push_str(value);
+            args.spans.push([start, middle, middle, args.text.len()]);
         }
+        (!args.is_empty()).then_some(args)
+    }
+
+    /// Puts these parameters in the environ, after those an outer router matched.
+    pub(crate) fn append_to(self, environ: &mut Environ) {
         let extensions = environ.extensions_mut();
-        if extensions.get::<RoutingArgs>().is_none() {
-            extensions.insert(RoutingArgs::default());
-        }
-        if let Some(args) = extensions.get_mut::<RoutingArgs>() {
-            for (name, value) in params {
-                let start = args.text.len();
-                args.text.push_str(name);
-                let middle = args.text.len();
-                args.text.push_str(value);
-                args.spans.push([start, middle, middle, args.text.len()]);
+        match extensions.get_mut::<RoutingArgs>() {
+            Some(outer) => {
+                let base = outer.text.len();
+                outer.text.push_str(&self.text);
+                outer
+                    .spans
+                    .extend(self.spans.iter().map(|span| span.map(|i| i + base)));
+            }
+            None => {
+                extensions.insert(self);
             }
         }
     }

@@ -361,7 +361,7 @@ impl Router {
 impl App for Router {
     fn call(&self, environ: &mut Environ, sr: &mut StartResponse<'_>) -> Result<Body, AppError> {
         let path = environ.get("PATH_INFO").unwrap_or("");
-        if path.split('/').any(|segment| segment == "..") {
+        if path.contains("..") && path.split('/').any(|segment| segment == "..") {
             return Err(HttpError::bad_request("the path has a '..' segment").into());
         }
         for mount in &self.mounts {
@@ -376,26 +376,34 @@ impl App for Router {
                 return mount.call(environ, sr);
             }
         }
-        // Route on the path as UTF-8 (PATH_INFO is latin-1 "bytes in unicode").
+        // Route on the path as UTF-8 (PATH_INFO is latin-1 "bytes in unicode"). What the
+        // match yields is copied out before the environ is changed.
+        let decoded;
         let path = if path.is_ascii() {
-            path.to_owned()
+            path
+        } else if let Some(Ok(utf8)) = environ.get_utf8("PATH_INFO") {
+            decoded = utf8;
+            decoded.as_str()
         } else {
-            match environ.get_utf8("PATH_INFO") {
-                Some(Ok(path)) => path,
-                _ => return self.not_found(environ, sr),
-            }
-        };
-        let Ok(matched) = self.table.at(&path) else {
             return self.not_found(environ, sr);
         };
-        let endpoint = &self.endpoints[*matched.value];
-        RoutingArgs::extend(environ, matched.params.iter());
-        if let Some(rest) = endpoint
-            .catch_all
-            .as_deref()
-            .and_then(|name| matched.params.get(name))
-        {
-            shift_matched(environ, rest.len());
+        let found = self.table.at(path).ok().map(|matched| {
+            let endpoint = &self.endpoints[*matched.value];
+            let rest = endpoint
+                .catch_all
+                .as_deref()
+                .and_then(|name| matched.params.get(name))
+                .map(str::len);
+            (endpoint, rest, RoutingArgs::collect(matched.params.iter()))
+        });
+        let Some((endpoint, rest, args)) = found else {
+            return self.not_found(environ, sr);
+        };
+        if let Some(args) = args {
+            args.append_to(environ);
+        }
+        if let Some(rest) = rest {
+            shift_matched(environ, rest);
         }
         let method = environ.get("REQUEST_METHOD").unwrap_or("GET");
         if let Some(app) = endpoint.app_for(method) {
