@@ -60,6 +60,18 @@ impl RouterBuilder {
     /// `app` answers `pattern` (matchit syntax: `/users/{id}`, `/files/{*rest}`) for the
     /// given methods (`HEAD` is answered by `GET` unless routed itself; `OPTIONS` is answered
     /// with `Allow` unless routed).
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let app = app_fn(|env, sr| Response::text(env.get("REQUEST_METHOD").unwrap_or("").to_owned()).send(sr));
+    /// let router = Router::builder().route("/doc", ["GET", "put"], app).build()?;
+    /// let put = run_app(&router, EnvironBuilder::new().method("PUT").path("/doc").build());
+    /// assert_eq!(put.text(), "PUT"); // methods are upper-cased
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn route<'m>(
         mut self,
         pattern: &str,
@@ -73,6 +85,17 @@ impl RouterBuilder {
     }
 
     /// `app` answers `pattern` for every method.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let router = Router::builder().route_any("/hook", app_fn(|_env, sr| Response::text("ok").send(sr))).build()?;
+    /// let purge = run_app(&router, EnvironBuilder::new().method("PURGE").path("/hook").build());
+    /// assert_eq!(purge.status_code, 200);
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn route_any(mut self, pattern: &str, app: impl App + 'static) -> Self {
         self.routes
             .push((pattern.to_owned(), Methods::Any, Arc::new(app)));
@@ -80,11 +103,42 @@ impl RouterBuilder {
     }
 
     /// `GET` (and so `HEAD`) on `pattern`.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let router = Router::builder().get("/", app_fn(|_env, sr| Response::text("home").send(sr))).build()?;
+    /// let head = run_app(&router, EnvironBuilder::new().method("HEAD").build());
+    /// assert_eq!((head.status_code, head.header("Content-Length")), (200, Some("4")));
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn get(self, pattern: &str, app: impl App + 'static) -> Self {
         self.route(pattern, ["GET"], app)
     }
 
-    /// `POST` on `pattern`.
+    /// `POST` on `pattern` (see [`route`](RouterBuilder::route); likewise `put`, `patch`,
+    /// `delete`).
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response, StatusCode};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let created = || app_fn(|_env, sr| Response::empty(StatusCode::CREATED).send(sr));
+    /// let router = Router::builder()
+    ///     .post("/items", created())
+    ///     .put("/items/{id}", created())
+    ///     .patch("/items/{id}", created())
+    ///     .delete("/items/{id}", created())
+    ///     .build()?;
+    /// for (method, path) in [("POST", "/items"), ("PUT", "/items/1"), ("PATCH", "/items/1"), ("DELETE", "/items/1")] {
+    ///     let response = run_app(&router, EnvironBuilder::new().method(method).path(path).build());
+    ///     assert_eq!(response.status_code, 201, "{method}");
+    /// }
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn post(self, pattern: &str, app: impl App + 'static) -> Self {
         self.route(pattern, ["POST"], app)
     }
@@ -109,12 +163,36 @@ impl RouterBuilder {
     /// ([`shift_path_info`](gateway::util::shift_path_info)). Prefixes match on segment
     /// boundaries only, the longest wins, and the prefix itself without its slash redirects
     /// (308) to it with the slash.
+    ///
+    /// ```
+    /// use gateway::simple_server::demo_app;
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let router = Router::builder().mount("/demo", demo_app).mount("/demo/v2", demo_app).build()?;
+    /// let v2 = run_app(&router, EnvironBuilder::new().path("/demo/v2/x").build()).text();
+    /// assert!(v2.contains("SCRIPT_NAME = '/demo/v2'"), "the longest prefix wins");
+    /// let other = run_app(&router, EnvironBuilder::new().path("/demo/v20").build()).text();
+    /// assert!(other.contains("PATH_INFO = '/v20'"), "segment boundaries only");
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn mount(mut self, prefix: &str, app: impl App + 'static) -> Self {
         self.mounts.push((prefix.to_owned(), Arc::new(app)));
         self
     }
 
     /// The app for requests nothing matched (default: a 404 page).
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response, StatusCode};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let page = app_fn(|_env, sr| Response::html("<h1>Lost?</h1>").with_status(StatusCode::NOT_FOUND).send(sr));
+    /// let router = Router::builder().fallback(page).build()?;
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().path("/x").build()).text(), "<h1>Lost?</h1>");
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn fallback(mut self, app: impl App + 'static) -> Self {
         self.fallback = Some(Arc::new(app));
         self
@@ -341,7 +419,14 @@ impl std::fmt::Debug for Router {
 }
 
 impl Router {
-    /// A builder for a router.
+    /// A builder for a router (see [`RouterBuilder`]).
+    ///
+    /// ```
+    /// let router = router::Router::builder().build()?;
+    /// let response = gateway::test::run_app(&router, gateway::test::EnvironBuilder::new().build());
+    /// assert_eq!(response.status_code, 404); // an empty table
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn builder() -> RouterBuilder {
         RouterBuilder::default()
     }
