@@ -5,11 +5,13 @@
 # leaves callgrind.out.hello for callgrind_annotate.
 #
 #   benches/scripts/instructions.sh [requests per connection, default 5000]
+#   BIN=target/release/examples/routed_hello benches/scripts/instructions.sh   # another server
+#   (it must take --quiet --port N --threads N and answer GET / with "Hello World")
 set -u
 n=${1:-5000}; conns=4; port=18181
 out=callgrind.out.hello
 valgrind --tool=callgrind --callgrind-out-file=$out \
-  target/release/examples/hello --quiet --port $port --threads 2 >/dev/null 2>&1 &
+  "${BIN:-target/release/examples/hello}" --quiet --port $port --threads 2 >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.2; done
 python3 "$(dirname "$0")/keepalive_load.py" $port "$n" $conns
