@@ -226,12 +226,11 @@ impl<A: App> App for Timing<A> {
         start_response: &mut StartResponse<'_>,
     ) -> Result<Body, AppError> {
         let started = Instant::now();
-        let status = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let seen = std::sync::Arc::clone(&status);
-        let edit = move |line: &mut String, headers: &mut Headers| {
+        // The status code, seen as the response starts (during the call below).
+        let code = std::cell::Cell::new(0u16);
+        let edit = |line: &mut String, headers: &mut Headers| {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            *seen.lock().unwrap_or_else(|e| e.into_inner()) =
-                line.get(..3).unwrap_or("").to_owned();
+            code.set(line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0));
             headers.set("Server-Timing", format!("app;dur={ms:.3}"))
         };
         let mut sink = Edit {
@@ -245,9 +244,9 @@ impl<A: App> App for Timing<A> {
             environ.get("PATH_INFO").unwrap_or("")
         );
         let mut errors = environ.errors().clone();
+        let code = code.get();
         Ok(body.on_close(move || {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            let code = status.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let line = format!("{what} {code} in {ms:.3} ms\n");
             let _ = std::io::Write::write_all(&mut errors, line.as_bytes());
         }))

@@ -44,15 +44,14 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         // A head that is not complete here overflowed the buffer: the limits reject it.
         Ok(None) => {
             scratch.put();
-            return reject(
-                settings,
-                conn,
-                &HttpError::BadRequest("incomplete request head"),
-            );
+            let head = request::is_head_request(conn.buf.bytes());
+            let error = HttpError::BadRequest("incomplete request head");
+            return reject(settings, conn, &error, head);
         }
         Err(error) => {
             scratch.put();
-            return reject(settings, conn, &error);
+            let head = request::is_head_request(conn.buf.bytes());
+            return reject(settings, conn, &error, head);
         }
     };
     conn.buf.consume(head.len);
@@ -66,9 +65,10 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
             Ok(_) => None,
         };
         if let Some(error) = verdict {
+            let is_head = head.is_head();
             scratch.fields = head.headers;
             scratch.put();
-            return reject(settings, conn, &error);
+            return reject(settings, conn, &error, is_head);
         }
     }
     let environ = build_environ(
@@ -227,26 +227,23 @@ fn finish(shared: &Shared, mut conn: Conn, keep_alive: bool, app: CachedApp) -> 
         // RFC 9112 §9.6: shut the write side, keep reading for a while, so unread request
         // bytes do not turn the close into a reset that destroys the response.
         let _ = conn.stream.shutdown(Shutdown::Write);
-        // Pipelined requests after the last response are not answered.
-        let buffered = conn.buf.len();
-        conn.buf.consume(buffered);
+        // Pipelined requests after the last response are not answered: a lingering
+        // connection's buffer is dropped before every read.
         return Served::Linger(conn);
     }
     conn.app = Some(app);
     Served::KeepAlive(conn)
 }
 
-/// Answers a request that cannot be served with its error status, then lingers. Whatever
-/// was buffered is dropped: nothing after a rejected head is ever parsed.
-fn reject(settings: &Settings, mut conn: Conn, error: &HttpError) -> Served {
+/// Answers a request that cannot be served with its error status (no body for a `HEAD`),
+/// then lingers (what is still buffered is dropped there, never parsed).
+fn reject(settings: &Settings, conn: Conn, error: &HttpError, head: bool) -> Served {
     let response = error_response(
         error.status(),
         &error.to_string(),
         &settings.server_software,
-        request::is_head_request(conn.buf.bytes()),
+        head,
     );
-    let buffered = conn.buf.len();
-    conn.buf.consume(buffered);
     let _ = write_all(&conn.stream, &response, settings.limits.write_timeout);
     if settings.access_log {
         // Two lines, as the reference logs the errors http.server answers: the reason, then
