@@ -226,6 +226,52 @@ fn allow_options_and_trailing_slash() {
 }
 
 #[test]
+fn error_page_replaces_the_routers_own_errors() {
+    // The page answers 200, but the router keeps each error's status and headers.
+    let router = Router::builder()
+        .get("/item", echo())
+        .mount("/sub", Router::builder().build().unwrap())
+        .error_page(|error, env| {
+            Response::html(format!(
+                "<p>{} at {}</p>",
+                error.status().as_u16(),
+                env.get("PATH_INFO").unwrap_or("")
+            ))
+        })
+        .build()
+        .unwrap();
+    let cases = [
+        ("GET", "/nothing", 404, "<p>404 at /nothing</p>", None),
+        (
+            "POST",
+            "/item",
+            405,
+            "<p>405 at /item</p>",
+            Some("GET, HEAD, OPTIONS"),
+        ),
+        ("GET", "/x/../item", 400, "<p>400 at /x/../item</p>", None),
+    ];
+    for (method, path, status, body, allow) in cases {
+        let response = request(&router, method, path);
+        assert_eq!(response.status_code, status, "{method} {path}");
+        assert_eq!(response.text(), body, "{method} {path}");
+        assert_eq!(response.header("Allow"), allow, "{method} {path}");
+        assert_eq!(
+            response.header("Content-Type"),
+            Some("text/html; charset=utf-8")
+        );
+    }
+    // A mounted router without a page of its own answers with the default page.
+    let inner = request(&router, "GET", "/sub/x");
+    assert_eq!(inner.status_code, 404);
+    assert!(
+        inner.text().starts_with("404 Not Found"),
+        "{}",
+        inner.text()
+    );
+}
+
+#[test]
 fn build_errors_name_both_parties() {
     let cases: Vec<(router::RouterBuilder, RouterError)> = vec![
         (

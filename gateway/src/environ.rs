@@ -6,6 +6,7 @@ use std::fmt;
 use std::io::{self, BufRead, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::RoutingArgs;
 use crate::latin1;
 
 /// The CGI variables: a small vector searched linearly, which for the 20 to 40 variables of a
@@ -140,14 +141,15 @@ impl VarsPrefix {
     }
 }
 
-/// The allocations behind an environ's variables, recycled between requests.
+/// The allocations behind an environ's variables and routing arguments, recycled between
+/// requests.
 #[derive(Debug, Default)]
-pub(crate) struct VarStorage(Vec<Entry>, String);
+pub(crate) struct VarStorage(Vec<Entry>, String, RoutingArgs);
 
 impl VarStorage {
     /// The memory it holds, in bytes.
     pub(crate) fn bytes(&self) -> usize {
-        self.0.capacity() * std::mem::size_of::<Entry>() + self.1.capacity()
+        self.0.capacity() * std::mem::size_of::<Entry>() + self.1.capacity() + self.2.capacity()
     }
 }
 
@@ -214,6 +216,7 @@ pub struct Environ {
     run_once: bool,
     file_wrapper: bool,
     input_terminated: bool,
+    routing_args: RoutingArgs,
     extensions: Extensions,
 }
 
@@ -250,6 +253,7 @@ impl Environ {
             run_once: false,
             file_wrapper: false,
             input_terminated: false,
+            routing_args: RoutingArgs::default(),
             extensions: Extensions::new(),
         }
     }
@@ -302,7 +306,9 @@ impl Environ {
     pub(crate) fn with_storage(mut storage: VarStorage) -> Self {
         storage.0.clear();
         storage.1.clear();
+        storage.2.clear();
         let mut environ = Environ::new();
+        environ.routing_args = storage.2;
         environ.vars = Vars {
             entries: storage.0,
             text: storage.1,
@@ -316,7 +322,9 @@ impl Environ {
         let mut vars = std::mem::take(&mut self.vars);
         vars.entries.clear();
         vars.text.clear();
-        VarStorage(vars.entries, vars.text)
+        let mut args = std::mem::take(&mut self.routing_args);
+        args.clear();
+        VarStorage(vars.entries, vars.text, args)
     }
 
     /// Appends a server's fixed variables, without looking for existing ones: two copies.
@@ -737,7 +745,26 @@ impl Environ {
         self.input_terminated = value;
     }
 
-    /// Values carried by type for servers and middleware (routing arguments, for example).
+    /// The parameters routers matched (`wsgiorg.routing_args`): empty until a router adds
+    /// some.
+    ///
+    /// ```
+    /// use gateway::Environ;
+    ///
+    /// let mut env = Environ::new();
+    /// env.routing_args_mut().push("id", "7");
+    /// assert_eq!(env.routing_args().get("id"), Some("7"));
+    /// ```
+    pub fn routing_args(&self) -> &RoutingArgs {
+        &self.routing_args
+    }
+
+    /// Mutable access to the [`routing_args`](Environ::routing_args) (example there).
+    pub fn routing_args_mut(&mut self) -> &mut RoutingArgs {
+        &mut self.routing_args
+    }
+
+    /// Values carried by type for servers and middleware (a request id, a session, ...).
     ///
     /// ```
     /// use gateway::Environ;
@@ -775,6 +802,10 @@ impl fmt::Debug for Environ {
             .entry(&"wsgi.run_once", &self.run_once)
             .entry(&"wsgi.file_wrapper", &self.file_wrapper)
             .entry(&"wsgi.input_terminated", &self.input_terminated);
+        if !self.routing_args.is_empty() {
+            let named: Vec<_> = self.routing_args.named().collect();
+            map.entry(&"wsgiorg.routing_args", &named);
+        }
         map.finish()
     }
 }

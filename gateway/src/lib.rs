@@ -37,6 +37,7 @@ mod file_wrapper;
 mod headers;
 mod request;
 mod response;
+mod routing_args;
 mod status;
 
 pub mod handlers;
@@ -55,6 +56,7 @@ pub use error::HttpError;
 pub use headers::{HeaderError, Headers};
 pub use request::{DEFAULT_BODY_LIMIT, Request};
 pub use response::Response;
+pub use routing_args::RoutingArgs;
 pub use simple_server::serve;
 pub use status::{InvalidStatusCode, StatusCode};
 

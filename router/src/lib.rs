@@ -21,13 +21,34 @@
 //! assert_eq!(run_app(&site, EnvironBuilder::new().path("/api/users/7").build()).text(), "user 7");
 //! # Ok::<(), router::RouterError>(())
 //! ```
+//!
+//! Nested routers add to the parameters of the routers around them:
+//!
+//! ```
+//! use gateway::{app_fn, Response};
+//! use gateway::test::{run_app, EnvironBuilder};
+//! use router::{Router, RoutingArgs};
+//!
+//! let show = app_fn(|env, sr| {
+//!     let args = RoutingArgs::of(env);
+//!     let id: u32 = args.parse("id")?;
+//!     Response::text(format!("user {id} of {}", args.get("org").unwrap_or("?"))).send(sr)
+//! });
+//! let users = Router::builder().get("/users/{id}", show).build()?;
+//! let orgs = Router::builder().route_any("/{org}/{*rest}", users).build()?;
+//! let response = run_app(&orgs, EnvironBuilder::new().path("/acme/users/7").build());
+//! assert_eq!(response.text(), "user 7 of acme");
+//! let bad = run_app(&orgs, EnvironBuilder::new().path("/acme/users/x").build());
+//! assert_eq!(bad.status_code, 400);
+//! assert_eq!(bad.text(), "400 Bad Request: route parameter 'id': invalid digit found in string\n");
+//! # Ok::<(), router::RouterError>(())
+//! ```
 
 mod error;
-mod params;
 mod router;
 mod static_files;
 
 pub use error::RouterError;
-pub use params::RoutingArgs;
+pub use gateway::RoutingArgs;
 pub use router::{Router, RouterBuilder};
 pub use static_files::Static;

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use gateway::middleware::Mount;
 use gateway::util::request_uri;
-use gateway::{App, AppError, Body, Environ, HttpError, Response, StartResponse, StatusCode};
+use gateway::{
+    App, AppError, Body, Environ, HttpError, Response, RoutingArgs, StartResponse, StatusCode,
+};
 
-use crate::{RouterError, RoutingArgs};
+use crate::RouterError;
 
 /// The methods a route answers: some, or any.
 #[derive(Clone)]
@@ -39,7 +41,11 @@ pub struct RouterBuilder {
     routes: Vec<(String, Methods, Arc<dyn App>)>,
     mounts: Vec<(String, Arc<dyn App>)>,
     fallback: Option<Arc<dyn App>>,
+    error_page: Option<Arc<ErrorPage>>,
 }
+
+/// Renders the router's own error responses (see [`RouterBuilder::error_page`]).
+type ErrorPage = dyn Fn(&HttpError, &Environ) -> Response + Send + Sync;
 
 impl std::fmt::Debug for RouterBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,6 +204,39 @@ impl RouterBuilder {
         self
     }
 
+    /// Renders the errors the router itself answers (404 when nothing matched and there is no
+    /// fallback, 405 for a method the route does not answer, 400 for a `..` segment) with
+    /// `page` instead of the default small text or JSON page. The router keeps the error's
+    /// status and adds its headers (`Allow` on a 405) whatever `page` returns. Errors raised
+    /// by the routed apps are theirs to answer.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let router = Router::builder()
+    ///     .get("/", app_fn(|_env, sr| Response::text("home").send(sr)))
+    ///     .error_page(|error, environ| {
+    ///         let path = environ.get("PATH_INFO").unwrap_or("");
+    ///         Response::html(format!("<h1>{}</h1><p>{path}</p>", error.status()))
+    ///     })
+    ///     .build()?;
+    /// let missing = run_app(&router, EnvironBuilder::new().path("/nope").build());
+    /// assert_eq!((missing.status_code, missing.text()), (404, "<h1>404 Not Found</h1><p>/nope</p>".into()));
+    /// let post = run_app(&router, EnvironBuilder::new().method("POST").build());
+    /// assert_eq!((post.status_code, post.header("Allow")), (405, Some("GET, HEAD, OPTIONS")));
+    /// assert_eq!(post.header("Content-Type"), Some("text/html; charset=utf-8"));
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
+    pub fn error_page(
+        mut self,
+        page: impl Fn(&HttpError, &Environ) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.error_page = Some(Arc::new(page));
+        self
+    }
+
     /// Checks the table and builds the router: a conflict, a malformed pattern, a method
     /// routed twice, an invalid or repeated mount, or a route hidden under a mount is an
     /// error naming both parties.
@@ -264,6 +303,7 @@ impl RouterBuilder {
             endpoints,
             mounts,
             fallback: self.fallback,
+            error_page: self.error_page,
         })
     }
 }
@@ -363,7 +403,7 @@ fn shift_matched(environ: &mut Environ, rest_bytes: usize) {
 ///    shifted into `SCRIPT_NAME`; `/prefix` alone redirects (308) to `/prefix/`, query kept;
 /// 3. routes, on `PATH_INFO` as PEP 3333 gives it (percent-decoded, so an encoded `%2F` is a
 ///    `/` by then: `REQUEST_URI` still has the raw target), exactly (no trailing-slash
-///    folding); parameters go into the environ's [`RoutingArgs`]; a route ending in a
+///    folding); parameters go into the environ's [`RoutingArgs`](gateway::RoutingArgs); a route ending in a
 ///    catch-all (`/files/{*rest}`) hands its app the rest as `PATH_INFO`, the matched part
 ///    moved to `SCRIPT_NAME`, so routers nest;
 /// 4. the method: its app, `GET`'s for `HEAD`, an any-method route; `OPTIONS` otherwise
@@ -397,6 +437,7 @@ pub struct Router {
     endpoints: Vec<Endpoint>,
     mounts: Vec<Mount<Arc<dyn App>>>,
     fallback: Option<Arc<dyn App>>,
+    error_page: Option<Arc<ErrorPage>>,
 }
 
 impl std::fmt::Debug for Router {
@@ -438,16 +479,49 @@ impl Router {
     ) -> Result<Body, AppError> {
         match &self.fallback {
             Some(app) => app.call(environ, sr),
-            None => Err(HttpError::not_found().into()),
+            None => self.error(HttpError::not_found(), environ, sr),
         }
+    }
+
+    /// Answers an error of the router's own: through the error page when there is one,
+    /// else as an [`HttpError`] for the engine to render.
+    fn error(
+        &self,
+        error: HttpError,
+        environ: &mut Environ,
+        sr: &mut StartResponse<'_>,
+    ) -> Result<Body, AppError> {
+        let Some(page) = &self.error_page else {
+            return Err(error.into());
+        };
+        let mut response = page(&error, environ).with_status(error.status());
+        for (name, value) in error.headers() {
+            if response.headers.get(name).is_none() {
+                response = response.header(name, value)?;
+            }
+        }
+        response.send(sr)
     }
 }
 
-impl App for Router {
-    fn call(&self, environ: &mut Environ, sr: &mut StartResponse<'_>) -> Result<Body, AppError> {
+/// What a request's path leads to, decided before the environ is changed.
+enum Target<'r> {
+    /// A `..` segment: 400.
+    DotDot,
+    /// The mount's prefix without its slash: 308 to it with the slash.
+    SlashRedirect,
+    Mount(&'r Mount<Arc<dyn App>>),
+    /// A route, and the length of its catch-all's value when it ends in one.
+    Route(&'r Endpoint, Option<usize>),
+    NotFound,
+}
+
+impl Router {
+    /// Where `environ`'s path goes; a route's parameters are pushed onto `args`.
+    fn target(&self, environ: &Environ, args: &mut RoutingArgs) -> Target<'_> {
         let path = environ.get("PATH_INFO").unwrap_or("");
         if path.contains("..") && path.split('/').any(|segment| segment == "..") {
-            return Err(HttpError::bad_request("the path has a '..' segment").into());
+            return Target::DotDot;
         }
         for mount in &self.mounts {
             let Some(rest) = path.strip_prefix(mount.prefix()) else {
@@ -455,14 +529,13 @@ impl App for Router {
             };
             if rest.is_empty() {
                 // Traversal style: `/docs` is the directory `/docs/`.
-                return slash_redirect(environ, sr);
+                return Target::SlashRedirect;
             }
             if rest.starts_with('/') {
-                return mount.call(environ, sr);
+                return Target::Mount(mount);
             }
         }
-        // Route on the path as UTF-8 (PATH_INFO is latin-1 "bytes in unicode"). What the
-        // match yields is copied out before the environ is changed.
+        // Route on the path as UTF-8 (PATH_INFO is latin-1 "bytes in unicode").
         let decoded;
         let path = if path.is_ascii() {
             path
@@ -470,23 +543,40 @@ impl App for Router {
             decoded = utf8;
             decoded.as_str()
         } else {
-            return self.not_found(environ, sr);
+            return Target::NotFound;
         };
-        let found = self.table.at(path).ok().map(|matched| {
-            let endpoint = &self.endpoints[*matched.value];
-            let rest = endpoint
-                .catch_all
-                .as_deref()
-                .and_then(|name| matched.params.get(name))
-                .map(str::len);
-            (endpoint, rest, RoutingArgs::collect(matched.params.iter()))
-        });
-        let Some((endpoint, rest, args)) = found else {
-            return self.not_found(environ, sr);
+        let Ok(matched) = self.table.at(path) else {
+            return Target::NotFound;
         };
-        if let Some(args) = args {
-            args.append_to(environ);
+        let endpoint = &self.endpoints[*matched.value];
+        let mut rest = None;
+        for (name, value) in matched.params.iter() {
+            if endpoint.catch_all.as_deref() == Some(name) {
+                rest = Some(value.len());
+            }
+            args.push(name, value);
         }
+        Target::Route(endpoint, rest)
+    }
+}
+
+impl App for Router {
+    fn call(&self, environ: &mut Environ, sr: &mut StartResponse<'_>) -> Result<Body, AppError> {
+        // The environ's parameters are taken out while the path is borrowed (a move, no
+        // allocation) and put back, with this router's added, before anything else.
+        let mut args = std::mem::take(environ.routing_args_mut());
+        let target = self.target(environ, &mut args);
+        *environ.routing_args_mut() = args;
+        let (endpoint, rest) = match target {
+            Target::DotDot => {
+                let error = HttpError::bad_request("the path has a '..' segment");
+                return self.error(error, environ, sr);
+            }
+            Target::SlashRedirect => return slash_redirect(environ, sr),
+            Target::Mount(mount) => return mount.call(environ, sr),
+            Target::NotFound => return self.not_found(environ, sr),
+            Target::Route(endpoint, rest) => (endpoint, rest),
+        };
         if let Some(rest) = rest {
             shift_matched(environ, rest);
         }
@@ -500,6 +590,6 @@ impl App for Router {
                 .header("Allow", allow)?
                 .send(sr);
         }
-        Err(HttpError::method_not_allowed([allow]).into())
+        self.error(HttpError::method_not_allowed([allow]), environ, sr)
     }
 }
