@@ -3,6 +3,18 @@
 use std::fmt;
 
 /// Why a [`Router`](crate::Router) could not be built. Each names both parties of a clash.
+///
+/// ```
+/// use gateway::simple_server::demo_app;
+/// use router::{Router, RouterError};
+///
+/// let error = Router::builder().get("/files/{*rest}/x", demo_app).build().unwrap_err();
+/// assert!(matches!(error, RouterError::InvalidRoute { ref route, .. } if route == "/files/{*rest}/x"));
+/// let error = Router::builder().mount("/api/", demo_app).build().unwrap_err();
+/// assert!(error.to_string().starts_with("cannot mount at \"/api/\""), "{error}");
+/// let error = Router::builder().route("/a", ["GET", "GET"], demo_app).build().unwrap_err();
+/// assert_eq!(error, RouterError::DuplicateMethod { method: "GET".into(), route: "/a".into() });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RouterError {

@@ -150,16 +150,49 @@ impl RouterBuilder {
     }
 
     /// `PUT` on `pattern`.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let router = Router::builder().put("/doc", app_fn(|_env, sr| Response::text("done").send(sr))).build()?;
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().method("PUT").path("/doc").build()).text(), "done");
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().path("/doc").build()).status_code, 405);
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn put(self, pattern: &str, app: impl App + 'static) -> Self {
         self.route(pattern, ["PUT"], app)
     }
 
     /// `PATCH` on `pattern`.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let router = Router::builder().patch("/doc", app_fn(|_env, sr| Response::text("done").send(sr))).build()?;
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().method("PATCH").path("/doc").build()).text(), "done");
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().path("/doc").build()).status_code, 405);
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn patch(self, pattern: &str, app: impl App + 'static) -> Self {
         self.route(pattern, ["PATCH"], app)
     }
 
     /// `DELETE` on `pattern`.
+    ///
+    /// ```
+    /// use gateway::{app_fn, Response};
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// let router = Router::builder().delete("/doc", app_fn(|_env, sr| Response::text("done").send(sr))).build()?;
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().method("DELETE").path("/doc").build()).text(), "done");
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().path("/doc").build()).status_code, 405);
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
     pub fn delete(self, pattern: &str, app: impl App + 'static) -> Self {
         self.route(pattern, ["DELETE"], app)
     }
@@ -240,6 +273,15 @@ impl RouterBuilder {
     /// Checks the table and builds the router: a conflict, a malformed pattern, a method
     /// routed twice, an invalid or repeated mount, or a route hidden under a mount is an
     /// error naming both parties.
+    ///
+    /// ```
+    /// use gateway::simple_server::demo_app;
+    /// use router::Router;
+    ///
+    /// assert!(Router::builder().get("/a/{id}", demo_app).mount("/b", demo_app).build().is_ok());
+    /// let error = Router::builder().get("/a", demo_app).get("/a", demo_app).build().unwrap_err();
+    /// assert_eq!(error.to_string(), "GET /a is routed twice");
+    /// ```
     pub fn build(self) -> Result<Router, RouterError> {
         let mut table = matchit::Router::new();
         let mut endpoints: Vec<Endpoint> = Vec::new();

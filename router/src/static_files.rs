@@ -51,6 +51,16 @@ pub struct Static {
 
 impl Static {
     /// Serves `root` (resolved now: it must exist and be a directory).
+    ///
+    /// ```
+    /// let here = router::Static::new(".")?;
+    /// let missing = router::Static::new("/no/such/dir").unwrap_err();
+    /// assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    /// let file = router::Static::new("Cargo.toml").unwrap_err();
+    /// assert!(file.to_string().ends_with("is not a directory"), "{file}");
+    /// # drop(here);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(root: impl AsRef<Path>) -> std::io::Result<Self> {
         let root = root.as_ref().canonicalize()?;
         if !root.is_dir() {
