@@ -29,16 +29,26 @@
 //! assert_eq!(response.body, b"Hello world");
 //! ```
 
+// The macros' expansions name `::gateway`, in this crate's own tests and doctests too.
+extern crate self as gateway;
+
 mod app;
 mod body;
 mod environ;
 mod error;
+mod extract;
 mod file_wrapper;
 mod headers;
+mod into_response;
 mod request;
 mod response;
+mod route;
 mod routing_args;
 mod status;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 
 pub mod handlers;
 pub mod latin1;
@@ -53,9 +63,17 @@ pub use app::{
 pub use body::{Body, Chunk, IntoChunk};
 pub use environ::{Environ, ErrorStream, Extensions, Input, SharedBuffer};
 pub use error::HttpError;
+#[cfg(feature = "serde")]
+pub use extract::Form;
+#[cfg(feature = "json")]
+pub use extract::Json;
+pub use extract::{BodyLimit, Bytes, FromEnviron, Method, Query, Text};
+pub use gateway_macros::wsgi_app;
 pub use headers::{HeaderError, Headers};
+pub use into_response::{Html, IntoResponse};
 pub use request::{DEFAULT_BODY_LIMIT, Request};
 pub use response::Response;
+pub use route::{Route, Routes};
 pub use routing_args::RoutingArgs;
 pub use simple_server::serve;
 pub use status::{InvalidStatusCode, StatusCode};

@@ -133,7 +133,7 @@ impl<'e> Request<'e> {
     /// ```
     #[cfg(feature = "serde")]
     pub fn query_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
-        urlencoded(&self.query_bytes(), "query string")
+        urlencoded(&self.query_bytes(), "query string", StatusCode::BAD_REQUEST)
     }
 
     fn query_bytes(&self) -> Cow<'_, [u8]> {
@@ -282,7 +282,7 @@ impl<'e> Request<'e> {
     }
 
     /// An `application/x-www-form-urlencoded` body into a `serde` type: another
-    /// `Content-Type` is a 415, a body that does not fit the type a 400 naming the field.
+    /// `Content-Type` is a 415, a body that does not fit the type a 422 naming the field.
     ///
     /// ```
     /// use gateway::{Request, StatusCode};
@@ -300,7 +300,7 @@ impl<'e> Request<'e> {
     ///
     /// let mut env = form("name=Ada&age=old", "application/x-www-form-urlencoded");
     /// let error = Request::new(&mut env).form::<Entry>().unwrap_err();
-    /// assert_eq!((error.status(), error.message()), (StatusCode::BAD_REQUEST, "form body: age: invalid digit found in string"));
+    /// assert_eq!((error.status(), error.message()), (StatusCode::UNPROCESSABLE_CONTENT, "form body: age: invalid digit found in string"));
     /// let mut env = form("{}", "application/json");
     /// assert_eq!(Request::new(&mut env).form::<Entry>().unwrap_err().status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     /// ```
@@ -309,11 +309,16 @@ impl<'e> Request<'e> {
         self.expect_type("application/x-www-form-urlencoded", |essence| {
             essence == "application/x-www-form-urlencoded"
         })?;
-        urlencoded(&self.bytes()?, "form body")
+        urlencoded(
+            &self.bytes()?,
+            "form body",
+            StatusCode::UNPROCESSABLE_CONTENT,
+        )
     }
 
     /// A JSON body into a `serde` type: a `Content-Type` other than `application/json` (or
-    /// `application/*+json`) is a 415, malformed JSON a 400 saying where.
+    /// `application/*+json`) is a 415, malformed JSON a 400 saying where, well-formed JSON
+    /// that does not fit the type a 422.
     ///
     /// ```
     /// use gateway::{Request, StatusCode};
@@ -329,6 +334,8 @@ impl<'e> Request<'e> {
     /// assert_eq!(item.name, "pen");
     /// let error = Request::new(&mut json(r#"{"name":"pen""#)).json::<Item>().unwrap_err();
     /// assert_eq!(error.message(), "JSON body: EOF while parsing an object at line 1 column 13");
+    /// let error = Request::new(&mut json(r#"{"name":7}"#)).json::<Item>().unwrap_err();
+    /// assert_eq!((error.status().as_u16(), error.message()), (422, "JSON body: invalid type: integer `7`, expected a string at line 1 column 9"));
     /// ```
     #[cfg(feature = "json")]
     pub fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, HttpError> {
@@ -337,7 +344,13 @@ impl<'e> Request<'e> {
                 || essence.starts_with("application/") && essence.ends_with("+json")
         })?;
         let body = self.bytes()?;
-        serde_json::from_slice(&body).map_err(|e| HttpError::bad_request(format!("JSON body: {e}")))
+        serde_json::from_slice(&body).map_err(|e| {
+            let status = match e.classify() {
+                serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_CONTENT,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            HttpError::new(status, format!("JSON body: {e}"))
+        })
     }
 
     /// 415 unless the `Content-Type`'s essence (lower case, no parameters) passes `accept`.
@@ -372,16 +385,23 @@ impl<'e> Request<'e> {
 /// `application/x-www-form-urlencoded` bytes into `T`; a mismatch is a 400 naming `what` and
 /// the field (`form body: age: invalid digit found in string`).
 #[cfg(feature = "serde")]
-fn urlencoded<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, HttpError> {
+fn urlencoded<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+    status: StatusCode,
+) -> Result<T, HttpError> {
     let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
     serde_path_to_error::deserialize(pairs).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        HttpError::bad_request(if path == "." {
-            format!("{what}: {inner}")
-        } else {
-            format!("{what}: {path}: {inner}")
-        })
+        HttpError::new(
+            status,
+            if path == "." {
+                format!("{what}: {inner}")
+            } else {
+                format!("{what}: {path}: {inner}")
+            },
+        )
     })
 }
 

@@ -90,6 +90,38 @@ impl RouterBuilder {
         self
     }
 
+    /// Adds routes that know where they go: a `#[wsgi_app(GET, "/path")]` function, a
+    /// `#[wsgi_app]` impl block (all its routes, sharing the value), or any
+    /// [`Routes`](gateway::Routes).
+    ///
+    /// ```
+    /// use gateway::wsgi_app;
+    /// use gateway::test::{run_app, EnvironBuilder};
+    /// use router::Router;
+    ///
+    /// #[wsgi_app(GET, "/users/{id}")]
+    /// fn show_user(id: u32) -> String {
+    ///     format!("user {id}")
+    /// }
+    ///
+    /// let router = Router::builder().handle(show_user).build()?;
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().path("/users/7").build()).text(), "user 7");
+    /// assert_eq!(run_app(&router, EnvironBuilder::new().path("/users/x").build()).status_code, 400);
+    /// # Ok::<(), router::RouterError>(())
+    /// ```
+    pub fn handle(mut self, routes: impl gateway::Routes) -> Self {
+        for route in routes.into_routes() {
+            let methods = if route.methods().is_empty() {
+                Methods::Any
+            } else {
+                Methods::Some(route.methods().iter().map(|m| (*m).to_owned()).collect())
+            };
+            self.routes
+                .push((route.pattern().to_owned(), methods, Arc::clone(route.app())));
+        }
+        self
+    }
+
     /// `app` answers `pattern` for every method.
     ///
     /// ```

@@ -1,0 +1,258 @@
+//! Expansion: checked handlers into plain `App` impls. Generated code names only absolute
+//! paths into `::gateway` (its `__private` module for what users should not call) and `::std`.
+
+use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType, Type};
+
+use crate::valid::{Binding, Handler, Route};
+
+/// How the generated `call` reaches the handler.
+pub(crate) enum Callee<'a> {
+    /// `Self::handler(...)` on the generated unit struct.
+    Function,
+    /// `self.0.name(...)` (a `&self` method) or `<Ty>::name(...)` on the impl's type.
+    Method {
+        name: &'a Ident,
+        receiver: bool,
+        self_ty: &'a Type,
+    },
+}
+
+/// The body of `App::call` for `handler`.
+pub(crate) fn call_body(
+    handler: &Handler,
+    callee: &Callee<'_>,
+    output: &ReturnType,
+    self_ty: Option<&Type>,
+) -> TokenStream {
+    let function = match callee {
+        Callee::Function => quote!(Self::handler),
+        Callee::Method {
+            name,
+            receiver: true,
+            ..
+        } => quote!(self.0.#name),
+        Callee::Method {
+            name,
+            receiver: false,
+            self_ty,
+        } => quote!(<#self_ty>::#name),
+    };
+    if handler.raw {
+        return quote! { #function(environ, start_response) };
+    }
+    let mut takes = Vec::new();
+    let mut finishes = Vec::new();
+    let mut args = Vec::new();
+    for (i, binding) in handler.bindings.iter().enumerate() {
+        let taken = format_ident!("__taken_{}", i);
+        let arg = format_ident!("__arg_{}", i);
+        match binding {
+            Binding::Extract(ty) => {
+                let ty = replace_self(ty, self_ty);
+                let span = ty.span();
+                takes.push(quote_spanned! {span=>
+                    let #taken = <#ty as ::gateway::FromEnviron<'_>>::take(environ)?;
+                });
+                finishes.push(quote_spanned! {span=>
+                    let #arg = <#ty as ::gateway::FromEnviron<'_>>::finish(#taken, environ);
+                });
+            }
+            Binding::Param { name, ty } => {
+                let ty = replace_self(ty, self_ty);
+                let span = ty.span();
+                takes.push(quote_spanned! {span=>
+                    let #arg: #ty = ::gateway::__private::route_param::<#ty>(environ, #name)?;
+                });
+            }
+            Binding::Header {
+                key,
+                name,
+                ty,
+                optional,
+            } => {
+                let ty = replace_self(ty, self_ty);
+                let span = ty.span();
+                let value = quote_spanned! {span=>
+                    ::gateway::__private::header::<#ty>(environ, #key, #name)?
+                };
+                takes.push(if *optional {
+                    quote_spanned! {span=> let #arg: ::std::option::Option<#ty> = #value; }
+                } else {
+                    quote_spanned! {span=>
+                        let #arg: #ty = ::gateway::__private::required(#value, #name)?;
+                    }
+                });
+            }
+        }
+        args.push(arg);
+    }
+    let respond_span = match output {
+        ReturnType::Default => Span::call_site(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let respond = quote_spanned! {respond_span=>
+        ::gateway::__private::respond(__value, start_response)
+    };
+    quote! {
+        #(#takes)*
+        let environ: &::gateway::Environ = environ;
+        #(#finishes)*
+        let __value = #function(#(#args),*);
+        #respond
+    }
+}
+
+/// `fn call(...)` of an `App` impl around `body`.
+fn app_call(body: TokenStream) -> TokenStream {
+    quote! {
+        fn call(
+            &self,
+            environ: &mut ::gateway::Environ,
+            start_response: &mut ::gateway::StartResponse<'_>,
+        ) -> ::std::result::Result<::gateway::Body, ::gateway::AppError> {
+            #body
+        }
+    }
+}
+
+/// `Route::new(&[methods], "pattern", app)`.
+fn route_new(route: &Route, app: TokenStream) -> TokenStream {
+    let methods = &route.methods;
+    let pattern = &route.pattern;
+    quote! { ::gateway::Route::new(&[#(#methods),*], #pattern, #app) }
+}
+
+/// A function: a unit struct of its name that is an `App` (and, with a route, `Routes`),
+/// the function itself kept as its associated `handler`.
+pub(crate) fn function(item: ItemFn, handler: &Handler) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = item;
+    let name = sig.ident.clone();
+    sig.ident = Ident::new("handler", sig.ident.span());
+    let (docs, other): (Vec<_>, Vec<_>) = attrs.into_iter().partition(|a| a.path().is_ident("doc"));
+    let body = call_body(handler, &Callee::Function, &sig.output, None);
+    let call = app_call(body);
+    let routes = handler.route.as_ref().map(|route| {
+        let new = route_new(route, quote!(self));
+        quote! {
+            impl ::gateway::Routes for #name {
+                fn into_routes(self) -> ::std::vec::Vec<::gateway::Route> {
+                    ::std::vec![#new]
+                }
+            }
+        }
+    });
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy, Default)]
+        #vis struct #name;
+
+        impl #name {
+            /// The handler as written, callable directly (in unit tests, for example).
+            #(#other)*
+            #[allow(clippy::too_many_arguments)]
+            #vis #sig #block
+        }
+
+        impl ::gateway::App for #name {
+            #call
+        }
+
+        #routes
+    }
+}
+
+/// One routed method of an impl block.
+pub(crate) struct RoutedMethod {
+    pub(crate) name: Ident,
+    pub(crate) receiver: bool,
+    pub(crate) output: ReturnType,
+    pub(crate) handler: Handler,
+}
+
+/// An impl block: the block as written (its marks removed), then in an anonymous scope one
+/// `App` per routed method over an `Arc` of the value, and `Routes` for the type.
+pub(crate) fn impl_block(
+    item: &syn::ItemImpl,
+    self_ty: &Type,
+    methods: &[RoutedMethod],
+) -> TokenStream {
+    let mut apps = Vec::new();
+    let mut routes = Vec::new();
+    for method in methods {
+        let app = format_ident!("__WsgiApp_{}", method.name);
+        let callee = Callee::Method {
+            name: &method.name,
+            receiver: method.receiver,
+            self_ty,
+        };
+        let call = app_call(call_body(
+            &method.handler,
+            &callee,
+            &method.output,
+            Some(self_ty),
+        ));
+        apps.push(quote! {
+            #[allow(non_camel_case_types)]
+            struct #app(::std::sync::Arc<#self_ty>);
+
+            impl ::gateway::App for #app {
+                #call
+            }
+        });
+        if let Some(route) = &method.handler.route {
+            routes.push(route_new(
+                route,
+                quote!(#app(::std::sync::Arc::clone(&this))),
+            ));
+        }
+    }
+    quote! {
+        #item
+
+        const _: () = {
+            #(#apps)*
+
+            impl ::gateway::Routes for #self_ty {
+                fn into_routes(self) -> ::std::vec::Vec<::gateway::Route> {
+                    let this = ::std::sync::Arc::new(self);
+                    ::std::vec![#(#routes),*]
+                }
+            }
+        };
+    }
+}
+
+/// `ty` with every `Self` replaced by `self_ty` (a method's types, used outside its impl).
+fn replace_self(ty: &Type, self_ty: Option<&Type>) -> TokenStream {
+    let tokens = ty.to_token_stream();
+    match self_ty {
+        Some(self_ty) => replace(tokens, &self_ty.to_token_stream()),
+        None => tokens,
+    }
+}
+
+fn replace(tokens: TokenStream, with: &TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .flat_map(|tree| -> Vec<TokenTree> {
+            match tree {
+                TokenTree::Ident(ident) if ident == "Self" => with.clone().into_iter().collect(),
+                TokenTree::Group(group) => {
+                    let mut new = Group::new(group.delimiter(), replace(group.stream(), with));
+                    new.set_span(group.span());
+                    vec![TokenTree::Group(new)]
+                }
+                other => vec![other],
+            }
+        })
+        .collect()
+}
