@@ -149,6 +149,8 @@ pub(crate) fn function(item: ItemFn, handler: &Handler) -> TokenStream {
             }
         }
     });
+    // A unit struct of the function's name: a value `serve(name)` takes and a type
+    // `name::handler(...)` names (the way actix-web's route macros do it).
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]

@@ -55,6 +55,7 @@ fn expand_function(
     let params = ast::params(&mut function.sig.inputs)?;
     valid::signature(&function.sig)?;
     valid::no_receiver(&params)?;
+    valid::not_named_like(&params, &function.sig.ident)?;
     let route = valid::route(args)?;
     let handler = valid::handler(&params, route)?;
     Ok(expand::function(function, &handler))

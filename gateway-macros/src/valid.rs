@@ -205,6 +205,25 @@ pub(crate) fn no_receiver(params: &Params) -> syn::Result<()> {
     }
 }
 
+/// No parameter of a function handler has the function's name: that name becomes a unit
+/// struct, which a parameter pattern of the same name would be read as.
+pub(crate) fn not_named_like(params: &Params, name: &syn::Ident) -> syn::Result<()> {
+    match params
+        .params
+        .iter()
+        .filter_map(|p| p.ident.as_ref())
+        .find(|ident| *ident == name)
+    {
+        Some(ident) => Err(syn::Error::new(
+            ident.span(),
+            format!(
+                "a parameter cannot be named like its handler: `{name}` becomes the app's value, so rename the function (`show_{name}`) or the parameter"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A method's receiver: `&self` or none.
 pub(crate) fn shared_receiver(params: &Params) -> syn::Result<()> {
     let Some(receiver) = &params.receiver else {

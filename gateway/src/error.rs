@@ -201,6 +201,14 @@ impl std::error::Error for HttpError {
     }
 }
 
+/// A header that cannot be sent (a bad `Location`, say) is the server's fault: a 500 with
+/// the reason as its cause.
+impl From<crate::HeaderError> for HttpError {
+    fn from(error: crate::HeaderError) -> Self {
+        HttpError::internal(error)
+    }
+}
+
 impl From<StatusCode> for HttpError {
     fn from(status: StatusCode) -> Self {
         HttpError::new(status, "")
