@@ -152,7 +152,9 @@ fn ret_headers() -> (StatusCode, Headers, Html<&'static str>) {
     let mut headers = Headers::new();
     headers.append("Set-Cookie", "a=1").unwrap();
     headers.append("Set-Cookie", "b=2").unwrap();
-    headers.append("Content-Type", "text/html; charset=latin-1").unwrap();
+    headers
+        .append("Content-Type", "text/html; charset=latin-1")
+        .unwrap();
     (StatusCode::OK, headers, Html("<p>"))
 }
 
@@ -280,7 +282,13 @@ fn site() -> Router {
         .handle(first_bytes)
         .get("/mark/{slug}", by_mark)
         .get("/raw", raw)
-        .mount("/book", Router::builder().handle(Guestbook::default()).build().unwrap())
+        .mount(
+            "/book",
+            Router::builder()
+                .handle(Guestbook::default())
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap()
 }
@@ -289,7 +297,11 @@ fn site() -> Router {
 fn plain_handlers_are_apps() {
     assert_eq!(call(&raw, "GET", "/x", "").text(), "raw /x");
     assert_eq!(call(&no_params, "GET", "/", "").text(), "plain");
-    assert_eq!(show_user::handler(7), "user 7", "the function stays callable");
+    assert_eq!(
+        show_user::handler(7),
+        "user 7",
+        "the function stays callable"
+    );
     let env = EnvironBuilder::new()
         .method("PUT")
         .path("/p")
@@ -355,7 +367,10 @@ fn headers_required_optional_and_parsed() {
     let missing = with(&[]);
     assert_eq!(
         (missing.status_code, missing.text()),
-        (400, "400 Bad Request: missing header 'X-Count'\n".to_owned())
+        (
+            400,
+            "400 Bad Request: missing header 'X-Count'\n".to_owned()
+        )
     );
     let bad = with(&[("X-Count", "many")]);
     assert_eq!(
@@ -396,7 +411,12 @@ fn every_rejection_has_its_status_and_names_the_problem() {
             "400 Bad Request: JSON body: EOF while parsing an object at line 1 column 11\n",
         ),
         (
-            post(&site, "/json", "application/json", r#"{"name":"a","age":-1}"#),
+            post(
+                &site,
+                "/json",
+                "application/json",
+                r#"{"name":"a","age":-1}"#,
+            ),
             422,
             "422 Unprocessable Content: JSON body: invalid value: integer `-1`, expected u8 at line 1 column 20\n",
         ),
@@ -412,7 +432,12 @@ fn every_rejection_has_its_status_and_names_the_problem() {
         ),
     ];
     for (i, (response, status, text)) in cases.into_iter().enumerate() {
-        assert_eq!(response.status_code, status, "case {i}: {}", response.text());
+        assert_eq!(
+            response.status_code,
+            status,
+            "case {i}: {}",
+            response.text()
+        );
         assert_eq!(response.text(), text, "case {i}");
     }
     // 413: over the default 1 MiB, refused before reading.
@@ -498,7 +523,12 @@ fn return_values_convert() {
         case(Box::new(ret_none), 404, text, b"404 Not Found\n"),
         case(Box::new(ret_some), 200, text, b"some"),
         case(Box::new(ret_err), 409, text, b"409 Conflict: taken\n"),
-        case(Box::new(ret_app_error), 500, text, b"500 Internal Server Error\n"),
+        case(
+            Box::new(ret_app_error),
+            500,
+            text,
+            b"500 Internal Server Error\n",
+        ),
         case(Box::new(ret_response), 201, text, b"resp"),
         case(
             Box::new(ret_body),
@@ -506,12 +536,21 @@ fn return_values_convert() {
             Some("application/octet-stream"),
             b"body",
         ),
-        case(Box::new(ret_io_error), 500, text, b"500 Internal Server Error\n"),
+        case(
+            Box::new(ret_io_error),
+            500,
+            text,
+            b"500 Internal Server Error\n",
+        ),
     ];
     for (i, case) in cases.iter().enumerate() {
         let response = call(&case.app, "GET", "/", "");
         assert_eq!(response.status_code, case.status, "case {i}");
-        assert_eq!(response.header("Content-Type"), case.content_type, "case {i}");
+        assert_eq!(
+            response.header("Content-Type"),
+            case.content_type,
+            "case {i}"
+        );
         if !case.body.is_empty() {
             assert_eq!(response.body, case.body, "case {i}");
         }
@@ -543,7 +582,10 @@ fn impl_block_shares_its_state_and_mounts() {
     assert_eq!(call(&site, "GET", "/book/", "").text(), "ada,bob");
     assert_eq!(call(&site, "GET", "/book/1", "").text(), "bob");
     assert_eq!(call(&site, "GET", "/book/5", "").status_code, 404);
-    assert_eq!(call(&site, "GET", "/book/count/json", "").text(), r#"{"count":2}"#);
+    assert_eq!(
+        call(&site, "GET", "/book/count/json", "").text(),
+        r#"{"count":2}"#
+    );
     assert_eq!(call(&site, "GET", "/book/about/version", "").text(), "v1");
     assert_eq!(call(&site, "DELETE", "/book/", "").status_code, 204);
     assert_eq!(call(&site, "GET", "/book/", "").text(), "");

@@ -47,12 +47,14 @@ pub(crate) fn call_body(
     let mut finishes = Vec::new();
     let mut args = Vec::new();
     for (i, binding) in handler.bindings.iter().enumerate() {
-        let taken = format_ident!("__taken_{}", i);
         let arg = format_ident!("__arg_{}", i);
         match binding {
             Binding::Extract(ty) => {
                 let ty = replace_self(ty, self_ty);
                 let span = ty.span();
+                // The type's span, so that an error about what was taken points at the type
+                // (once), not at the attribute.
+                let taken = Ident::new(&format!("__taken_{i}"), span);
                 takes.push(quote_spanned! {span=>
                     let #taken = <#ty as ::gateway::FromEnviron<'_>>::take(environ)?;
                 });

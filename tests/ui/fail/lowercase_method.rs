@@ -1,0 +1,8 @@
+use gateway::wsgi_app;
+
+#[wsgi_app(get, "/")]
+fn home() -> &'static str {
+    "home"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use gateway::wsgi_app;
+
+#[wsgi_app(GET, POST)]
+fn home() -> &'static str {
+    "home"
+}
+
+fn main() {}

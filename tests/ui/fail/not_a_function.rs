@@ -1,0 +1,6 @@
+use gateway::wsgi_app;
+
+#[wsgi_app]
+struct Hello;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use gateway::wsgi_app;
+
+#[wsgi_app(GTE, "/")]
+fn home() -> &'static str {
+    "home"
+}
+
+fn main() {}
