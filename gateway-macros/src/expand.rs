@@ -110,6 +110,8 @@ pub(crate) fn call_body(
 /// `fn call(...)` of an `App` impl around `body`.
 fn app_call(body: TokenStream) -> TokenStream {
     quote! {
+        // What a borrowed extractor takes is `()`; the handler's value may be `()`.
+        #[allow(clippy::let_unit_value, clippy::unit_arg)]
         fn call(
             &self,
             environ: &mut ::gateway::Environ,
