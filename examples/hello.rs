@@ -6,17 +6,26 @@
 //! ```
 //!
 //! `--port N` (0 = ephemeral; `PORT` in the environment works too), `--threads N` (worker
-//! pool size), `--keep-alive SECONDS` (idle keep-alive timeout), `--quiet` (no access log). SIGINT/SIGTERM shut the server down gracefully.
+//! pool size), `--keep-alive SECONDS` (idle keep-alive timeout), `--quiet` (no access log),
+//! `--macro` (serve the same answer from a `#[wsgi_app]` handler returning `&'static str`,
+//! to measure what the macro costs; its Content-Type says `charset=utf-8` too).
+//! SIGINT/SIGTERM shut the server down gracefully.
 
 use std::time::Duration;
 
 use gateway::simple_server::{Limits, ServerBuilder};
-use gateway::{AppError, Body, Environ, StartResponse};
+use gateway::{AppError, Body, Environ, StartResponse, wsgi_app};
 
 /// Answers every request with `200 OK`, `text/plain` and `Hello World`.
 fn hello(_environ: &mut Environ, start_response: &mut StartResponse<'_>) -> Result<Body, AppError> {
     start_response.start("200 OK", [("Content-Type", "text/plain")])?;
     Ok(Body::from("Hello World"))
+}
+
+/// The same answer from a `#[wsgi_app]` handler (`--macro`).
+#[wsgi_app]
+fn hello_macro() -> &'static str {
+    "Hello World"
 }
 
 /// Command-line options.
@@ -25,6 +34,7 @@ struct Options {
     threads: Option<usize>,
     keep_alive: Option<u64>,
     quiet: bool,
+    macro_handler: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -36,6 +46,7 @@ fn parse_args() -> Result<Options, String> {
         threads: None,
         keep_alive: None,
         quiet: false,
+        macro_handler: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -61,9 +72,10 @@ fn parse_args() -> Result<Options, String> {
                 )
             }
             "--quiet" => options.quiet = true,
+            "--macro" => options.macro_handler = true,
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (try --port N --threads N --keep-alive SECONDS --quiet)"
+                    "unknown argument {other:?} (try --port N --threads N --keep-alive SECONDS --quiet --macro)"
                 ));
             }
         }
@@ -86,5 +98,10 @@ fn main() -> std::io::Result<()> {
         builder = builder.limits(limits);
     }
     // Binds, prints the URL, and stops gracefully on SIGINT/SIGTERM.
-    builder.serve(&format!("127.0.0.1:{}", options.port), hello)
+    let address = format!("127.0.0.1:{}", options.port);
+    if options.macro_handler {
+        builder.serve(&address, hello_macro)
+    } else {
+        builder.serve(&address, hello)
+    }
 }

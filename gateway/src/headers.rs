@@ -97,9 +97,28 @@ impl Headers {
         span.value(&self.text)
     }
 
+    /// Headers holding one pair known to be valid (a constant `Content-Type`), with room
+    /// for a few more: no validation, one allocation for the text and one for the spans.
+    pub(crate) fn with_trusted(name: &'static str, value: &'static str) -> Headers {
+        debug_assert!(check_pair(name, value).is_ok(), "{name}: {value}");
+        let mut headers = Headers {
+            text: String::with_capacity(name.len() + value.len() + 68),
+            spans: Vec::with_capacity(4),
+            ..Headers::default()
+        };
+        headers.push(name, value);
+        headers
+    }
+
     /// Appends a pair that was already validated.
     fn push(&mut self, name: &str, value: &str) {
         self.non_ascii |= !name.is_ascii() || !value.is_ascii();
+        if self.spans.capacity() == 0 {
+            // A response's few headers in one allocation each, instead of growing through
+            // 8, 16, 32, ... bytes as they are appended one by one.
+            self.text.reserve(64 + name.len() + value.len());
+            self.spans.reserve(4);
+        }
         let start = self.text.len();
         self.text.push_str(name);
         let mid = self.text.len();

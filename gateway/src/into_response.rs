@@ -59,7 +59,8 @@ impl IntoResponse for HttpError {
 
 impl IntoResponse for &'static str {
     fn into_response(self) -> Result<Response, HttpError> {
-        Ok(Response::text(self))
+        // Sent from where it is, not copied.
+        Ok(Response::with_type("text/plain; charset=utf-8", self))
     }
 }
 
@@ -77,13 +78,7 @@ impl IntoResponse for Cow<'static, str> {
 
 /// An `application/octet-stream` 200 with `body`.
 fn octets(body: Body) -> Result<Response, HttpError> {
-    let mut response = Response::empty(StatusCode::OK);
-    response
-        .headers
-        .append("Content-Type", "application/octet-stream")
-        .map_err(HttpError::internal)?;
-    response.body = body;
-    Ok(response)
+    Ok(Response::with_type("application/octet-stream", body))
 }
 
 impl IntoResponse for Vec<u8> {
@@ -94,7 +89,7 @@ impl IntoResponse for Vec<u8> {
 
 impl IntoResponse for &'static [u8] {
     fn into_response(self) -> Result<Response, HttpError> {
-        octets(Body::from(self.to_vec()))
+        octets(Body::from(self))
     }
 }
 

@@ -1,9 +1,30 @@
 //! # gateway
 //!
-//! Python's WSGI reference stack (`wsgiref`, PEP 3333) rebuilt in Rust.
+//! Python's WSGI reference stack (`wsgiref`, PEP 3333) rebuilt in Rust, and a small framework
+//! on top of it. Write handlers as plain functions:
 //!
-//! An app is anything that takes an [`Environ`] and a [`StartResponse`] and returns a
-//! [`Body`] of byte chunks. Around that one idea this crate ships the pieces of `wsgiref`:
+//! ```
+//! use gateway::{wsgi_app, Html, Query};
+//! use gateway::test::{run_app, EnvironBuilder};
+//! use std::collections::HashMap;
+//!
+//! #[wsgi_app]
+//! fn greet(Query(query): Query<HashMap<String, String>>) -> Html<String> {
+//!     let name = query.get("name").map_or("world", String::as_str);
+//!     Html(format!("<p>Hello, {name}!</p>"))
+//! }
+//!
+//! let response = run_app(&greet, EnvironBuilder::new().query("name=Ada").build());
+//! assert_eq!(response.status, "200 OK");
+//! assert_eq!(response.header("Content-Type"), Some("text/html; charset=utf-8"));
+//! assert_eq!(response.text(), "<p>Hello, Ada!</p>");
+//! ```
+//!
+//! `greet` is now an [`App`], like every handler, router and middleware here: anything that
+//! takes an [`Environ`] and a [`StartResponse`] and returns a [`Body`] of byte chunks. The
+//! server ([`serve`], [`simple_server`]), CGI ([`handlers`]) and the test client ([`test`](mod@test))
+//! run it unchanged. [`wsgi_app`] explains the forms a handler can take; the `router` crate
+//! routes them. Around the one idea this crate ships the pieces of `wsgiref`:
 //!
 //! | wsgiref | gateway |
 //! |---|---|
@@ -12,6 +33,8 @@
 //! | `handlers` | [`handlers`]: [`BaseHandler`](handlers::BaseHandler), [`SimpleHandler`](handlers::SimpleHandler), [`BaseCgiHandler`](handlers::BaseCgiHandler), [`CgiHandler`](handlers::CgiHandler), [`IisCgiHandler`](handlers::IisCgiHandler), [`read_environ`](handlers::read_environ) |
 //! | `simple_server` | [`simple_server`]: [`make_server`](simple_server::make_server), [`WsgiServer`](simple_server::WsgiServer), [`demo_app`](simple_server::demo_app) |
 //! | (werkzeug's test client) | [`test`](mod@test): [`EnvironBuilder`](test::EnvironBuilder), [`run_app`](test::run_app) |
+//!
+//! The same kind of app written by hand, at the WSGI level:
 //!
 //! ```
 //! use gateway::{app_fn, Body};
@@ -68,6 +91,7 @@ pub use extract::Form;
 #[cfg(feature = "json")]
 pub use extract::Json;
 pub use extract::{BodyLimit, Bytes, FromEnviron, Method, Query, Text};
+#[doc = include_str!("wsgi_app.md")]
 pub use gateway_macros::wsgi_app;
 pub use headers::{HeaderError, Headers};
 pub use into_response::{Html, IntoResponse};
@@ -81,7 +105,3 @@ pub use status::{InvalidStatusCode, StatusCode};
 /// The `cookie` crate, for [`Request::cookies`] and [`Response::set_cookie`].
 #[cfg(feature = "cookies")]
 pub use cookie;
-
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

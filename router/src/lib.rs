@@ -52,3 +52,8 @@ pub use error::RouterError;
 pub use gateway::RoutingArgs;
 pub use router::{Router, RouterBuilder};
 pub use static_files::Static;
+
+// The README's examples use the router, so they are tested here.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
