@@ -1,5 +1,6 @@
 //! Expansion: checked handlers into plain `App` impls. Generated code names only absolute
-//! paths into `::gateway` (its `__private` module for what users should not call) and `::std`.
+//! paths into `::gateway::__private` (which re-exports what it needs) and `::std`, so it
+//! compiles whatever the user imported or named alike.
 
 use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -56,10 +57,10 @@ pub(crate) fn call_body(
                 // (once), not at the attribute.
                 let taken = Ident::new(&format!("__taken_{i}"), span);
                 takes.push(quote_spanned! {span=>
-                    let #taken = <#ty as ::gateway::FromEnviron<'_>>::take(environ)?;
+                    let #taken = <#ty as ::gateway::__private::FromEnviron<'_>>::take(environ)?;
                 });
                 finishes.push(quote_spanned! {span=>
-                    let #arg = <#ty as ::gateway::FromEnviron<'_>>::finish(#taken, environ);
+                    let #arg = <#ty as ::gateway::__private::FromEnviron<'_>>::finish(#taken, environ);
                 });
             }
             Binding::Param { name, ty } => {
@@ -100,7 +101,7 @@ pub(crate) fn call_body(
     };
     quote! {
         #(#takes)*
-        let environ: &::gateway::Environ = environ;
+        let environ: &::gateway::__private::Environ = environ;
         #(#finishes)*
         let __value = #function(#(#args),*);
         #respond
@@ -114,9 +115,9 @@ fn app_call(body: TokenStream) -> TokenStream {
         #[allow(clippy::let_unit_value, clippy::unit_arg)]
         fn call(
             &self,
-            environ: &mut ::gateway::Environ,
-            start_response: &mut ::gateway::StartResponse<'_>,
-        ) -> ::std::result::Result<::gateway::Body, ::gateway::AppError> {
+            environ: &mut ::gateway::__private::Environ,
+            start_response: &mut ::gateway::__private::StartResponse<'_>,
+        ) -> ::std::result::Result<::gateway::__private::Body, ::gateway::__private::AppError> {
             #body
         }
     }
@@ -126,7 +127,7 @@ fn app_call(body: TokenStream) -> TokenStream {
 fn route_new(route: &Route, app: TokenStream) -> TokenStream {
     let methods = &route.methods;
     let pattern = &route.pattern;
-    quote! { ::gateway::Route::new(&[#(#methods),*], #pattern, #app) }
+    quote! { ::gateway::__private::Route::new(&[#(#methods),*], #pattern, #app) }
 }
 
 /// A function: a unit struct of its name that is an `App` (and, with a route, `Routes`),
@@ -146,8 +147,8 @@ pub(crate) fn function(item: ItemFn, handler: &Handler) -> TokenStream {
     let routes = handler.route.as_ref().map(|route| {
         let new = route_new(route, quote!(self));
         quote! {
-            impl ::gateway::Routes for #name {
-                fn into_routes(self) -> ::std::vec::Vec<::gateway::Route> {
+            impl ::gateway::__private::Routes for #name {
+                fn into_routes(self) -> ::std::vec::Vec<::gateway::__private::Route> {
                     ::std::vec![#new]
                 }
             }
@@ -168,7 +169,7 @@ pub(crate) fn function(item: ItemFn, handler: &Handler) -> TokenStream {
             #vis #sig #block
         }
 
-        impl ::gateway::App for #name {
+        impl ::gateway::__private::App for #name {
             #call
         }
 
@@ -210,7 +211,7 @@ pub(crate) fn impl_block(
             #[allow(non_camel_case_types)]
             struct #app(::std::sync::Arc<#self_ty>);
 
-            impl ::gateway::App for #app {
+            impl ::gateway::__private::App for #app {
                 #call
             }
         });
@@ -227,8 +228,8 @@ pub(crate) fn impl_block(
         const _: () = {
             #(#apps)*
 
-            impl ::gateway::Routes for #self_ty {
-                fn into_routes(self) -> ::std::vec::Vec<::gateway::Route> {
+            impl ::gateway::__private::Routes for #self_ty {
+                fn into_routes(self) -> ::std::vec::Vec<::gateway::__private::Route> {
                     let this = ::std::sync::Arc::new(self);
                     ::std::vec![#(#routes),*]
                 }
