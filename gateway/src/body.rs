@@ -129,6 +129,8 @@ enum Source {
 pub struct Body {
     source: Source,
     on_close: Vec<Box<dyn FnOnce() + Send>>,
+    /// Runs when the body is dropped without `close()` (the validator reports it).
+    unclosed_drop: Option<Box<dyn FnOnce() + Send>>,
     closed: bool,
 }
 
@@ -137,6 +139,7 @@ impl Body {
         Body {
             source,
             on_close: Vec::new(),
+            unclosed_drop: None,
             closed: false,
         }
     }
@@ -389,8 +392,21 @@ impl Iterator for Body {
     }
 }
 
+impl Body {
+    /// `action` runs if the body is dropped without [`close`](Body::close) having been
+    /// called (before the drop closes it).
+    pub(crate) fn set_unclosed_drop(&mut self, action: impl FnOnce() + Send + 'static) {
+        self.unclosed_drop = Some(Box::new(action));
+    }
+}
+
 impl Drop for Body {
     fn drop(&mut self) {
+        if !self.closed
+            && let Some(action) = self.unclosed_drop.take()
+        {
+            action();
+        }
         self.close();
     }
 }

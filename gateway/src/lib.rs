@@ -79,6 +79,7 @@ pub mod middleware;
 pub mod simple_server;
 pub mod test;
 pub mod util;
+pub mod validate;
 
 pub use app::{
     App, AppError, ResponseSink, StartResponse, StartResponseError, Write, app_fn, validate_status,

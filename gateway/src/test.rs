@@ -61,6 +61,7 @@ impl EnvironBuilder {
     /// let env = EnvironBuilder::new().build();
     /// assert_eq!((env.get("REQUEST_METHOD"), env.get("PATH_INFO")), (Some("GET"), Some("/")));
     /// assert_eq!(env.get("HTTP_HOST"), Some("127.0.0.1"));
+    /// assert_eq!(env.get("QUERY_STRING"), Some(""));
     /// assert!(env.file_wrapper());
     /// ```
     pub fn new() -> Self {
@@ -245,6 +246,8 @@ impl EnvironBuilder {
             environ.set_input(Input::from_bytes(body));
         }
         setup_testing_defaults(&mut environ);
+        // As every server sets it, empty or not (werkzeug's test client does the same).
+        environ.set_default("QUERY_STRING", "");
         environ.set_file_wrapper(true);
         environ
     }
