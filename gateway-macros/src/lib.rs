@@ -1,9 +1,9 @@
 //! Procedural macros for `gateway`: `#[wsgi_app]`. Use them through `gateway` (it
 //! re-exports them); the generated code names `::gateway` paths only.
 //!
-//! The macro is organised in three steps: [`ast`] parses the attribute and the item,
-//! [`valid`] checks them (every mistake a `syn::Error` on the offending token), and
-//! [`expand`] writes the `App` impls.
+//! The macro is organised in three steps: `ast` parses the attribute and the item,
+//! `valid` checks them (every mistake a `syn::Error` on the offending token), and
+//! `expand` writes the `App` impls.
 
 use proc_macro::TokenStream;
 use syn::{ImplItem, Item, ItemFn, ItemImpl, parse_macro_input};

@@ -49,7 +49,7 @@
 //! | 8 | `wsgi.version` is a tuple | a typed `(u32, u32)` |
 //! | 9 | `wsgi.url_scheme` is `http` or `https` | checked (`wsgi.url_scheme unknown: 'ftp'`); never set is the reference's `KeyError`, reported as a missing key |
 //! | 10 | `wsgi.input` has `read`, `readline`, `readlines`, `__iter__` | [`Input`](crate::Input) is `Read + BufRead` |
-//! | 11 | `wsgi.errors` has `flush`, `write`, `writelines` | [`ErrorStream`](crate::ErrorStream) is `Write` |
+//! | 11 | `wsgi.errors` has `flush`, `write`, `writelines` | [`ErrorStream`] is `Write` |
 //! | 12 | a known `REQUEST_METHOD` | a warning: `Unknown REQUEST_METHOD: 'FOO'` |
 //! | 13, 14 | `SCRIPT_NAME`, `PATH_INFO` empty or starting with `/` | checked; missing is the reference's `KeyError`, reported as a missing key |
 //! | 15 | `CONTENT_LENGTH`, when not empty, a non-negative integer (Python's `int()` syntax) | checked: `Invalid CONTENT_LENGTH: '-1'`; not a number is the reference's `ValueError` message |
@@ -58,7 +58,7 @@
 //! | 18–21 | `wsgi.input`'s `read` takes one size, every read returns bytes, iteration by lines | `Read`/`BufRead` fill byte buffers; there is no size-less `read` |
 //! | 22 | `wsgi.input.close()` forbidden | [`Input`](crate::Input) has no `close` |
 //! | 23–25 | `wsgi.errors` takes `str`, `writelines` each, `flush` | `Write` takes bytes; `write_all` and `flush` are the whole interface |
-//! | 26 | `wsgi.errors.close()` forbidden | [`ErrorStream`](crate::ErrorStream) has no `close` |
+//! | 26 | `wsgi.errors.close()` forbidden | [`ErrorStream`] has no `close` |
 //! | 27, 28 | `start_response` takes 2 or 3 positional arguments | [`StartResponse`] methods take status, headers and `exc_info` |
 //! | 29 | the status is a `str` | `&str` |
 //! | 30 | the status code has three characters | checked: `Status codes must be three characters: '2000'` (an empty status is the reference's `IndexError`, reported here as this rule) |
@@ -268,7 +268,7 @@ fn environ_rules(
     }
     let method = environ.get("REQUEST_METHOD").unwrap_or("");
     if !METHODS.contains(&method)
-        && let Some(warnings) = warnings.as_deref_mut()
+        && let Some(warnings) = warnings
     {
         warnings.warn(12, format!("Unknown REQUEST_METHOD: {}", repr(method)))?;
     }
