@@ -65,7 +65,7 @@
 //! | 31 | the code is an integer | checked, with the reference's `ValueError` message: `invalid literal for int() with base 10: '20X'` |
 //! | 32 | the code is at least 100 | checked: `Status code is invalid: 99` |
 //! | 33 | a space and a reason after the code | a warning |
-//! | 34–37 | headers are a list of `(str, str)` tuples | pairs of `str` (a pair that cannot be a header at all is refused by [`Headers`](crate::Headers) and reported as is) |
+//! | 34–37 | headers are a list of `(str, str)` tuples | pairs of `str` (a pair that cannot be a header at all is refused by [`Headers`] and reported as is) |
 //! | 38 | no `Status` header | checked |
 //! | 39 | no `:` or `\n` in a name | checked |
 //! | 40 | a name is `^[a-zA-Z][a-zA-Z0-9\-_]*$` | checked: `Bad header name: '1X'` |
