@@ -23,14 +23,16 @@
 //! assert!(response.errors.contains("No Content-Type header found in headers ([])"), "{}", response.errors);
 //! ```
 //!
-//! `cargo run --example validator` serves the seed's example, an app that breaks the
-//! protocol, under `make_server`; a request to it logs:
+//! `cargo run --example validator` serves the seed's example under `make_server`: an app
+//! that hands back its body without calling `start_response` (Python's version returns a bare
+//! string, which Rust's types rule out). `curl -i http://127.0.0.1:8000/` gets the server's
+//! 500 page, and the server prints:
 //!
 //! ```text
+//! Listening on port 8000....
 //! Traceback (most recent call last):
-//!   ...
-//! gateway::validate::ValidationError: The application returns and we started iterating over its body, but start_response has not yet been called (wsgiref.validate rule 49)
-//! 127.0.0.1 - - [02/Dec/2026 01:40:00] "GET / HTTP/1.1" 500 59
+//! Error: The application returns and we started iterating over its body, but start_response has not yet been called (wsgiref.validate rule 49)
+//! 127.0.0.1 - - [02/Dec/2026 01:29:29] "GET / HTTP/1.1" 500 59
 //! ```
 //!
 //! # Every rule of the reference
@@ -446,6 +448,36 @@ fn check_headers(headers: &Headers, code: u16) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A pair [`Headers`] refused, as the rule the reference would have broken. A DEL or a
+/// character above U+00FF in a value breaks none of its rules (the reference's `Headers`
+/// refuses DEL since 2026, as ours does) and stays the header error.
+fn header_rule(error: HeaderError) -> AppError {
+    match error {
+        HeaderError::ControlCharacterInName { name, .. } if name.contains('\n') => {
+            ValidationError::new(
+                39,
+                format!("Header names may not contain ':' or '\\n': {}", repr(&name)),
+            )
+            .into()
+        }
+        HeaderError::ControlCharacterInName { name, .. } => {
+            ValidationError::new(40, format!("Bad header name: {}", repr(&name))).into()
+        }
+        HeaderError::ControlCharacterInValue {
+            value, character, ..
+        } if u32::from(character) < 0x20 => ValidationError::new(
+            42,
+            format!(
+                "Bad header value: {} (bad char: {})",
+                repr(&value),
+                repr(&character.to_string())
+            ),
+        )
+        .into(),
+        other => other.into(),
+    }
+}
+
 /// The `start_response` the wrapped app sees: checks, then forwards.
 struct CheckingSink<'s, 'a, 'e> {
     inner: &'s mut StartResponse<'a>,
@@ -461,7 +493,7 @@ impl ResponseSink for CheckingSink<'_, '_, '_> {
         exc_info: Option<AppError>,
     ) -> Result<(), AppError> {
         let code = check_status(status, &mut self.warnings)?;
-        let headers = headers?;
+        let headers = headers.map_err(header_rule)?;
         check_headers(&headers, code)?;
         self.inner.start_with_headers(status, headers, exc_info)?;
         self.started = true;
