@@ -1,6 +1,7 @@
 //! `#[wsgi_app]` handlers beside the hand-written apps they replace, one whole request each
 //! through `SimpleHandler` into memory (`cargo bench --bench handlers`): a plain hello, and a
-//! routed handler with one parameter behind the same `Router`.
+//! routed handler with one parameter behind the same `Router`; and the hand-written hello
+//! under `gateway::validate::validator`.
 
 use std::hint::black_box;
 
@@ -41,7 +42,7 @@ fn macro_user(id: u32) -> String {
     format!("user {id}")
 }
 
-fn run(app: &impl App, environ: [(&str, &str); 6], out: &mut Vec<u8>) {
+fn run(app: &impl App, environ: [(&str, &str); 7], out: &mut Vec<u8>) {
     out.clear();
     let mut handler = SimpleHandler::new(Input::empty(), &mut *out, ErrorStream::sink(), environ);
     handler.run(app);
@@ -51,6 +52,7 @@ fn run(app: &impl App, environ: [(&str, &str); 6], out: &mut Vec<u8>) {
 fn handlers(c: &mut Criterion) {
     let environ = |path| {
         [
+            ("QUERY_STRING", ""),
             ("REQUEST_METHOD", "GET"),
             ("PATH_INFO", path),
             ("SERVER_NAME", "localhost"),
@@ -66,6 +68,10 @@ fn handlers(c: &mut Criterion) {
     });
     c.bench_function("handlers/hello, #[wsgi_app]", |b| {
         b.iter(|| run(&macro_hello, hello, &mut out))
+    });
+    let validated = gateway::validate::validator(HandHello);
+    c.bench_function("handlers/hello, hand-written App under the validator", |b| {
+        b.iter(|| run(&validated, hello, &mut out))
     });
     let hand = Router::builder()
         .get("/users/{id}", HandUser)
