@@ -70,9 +70,10 @@ fn handlers(c: &mut Criterion) {
         b.iter(|| run(&macro_hello, hello, &mut out))
     });
     let validated = gateway::validate::validator(HandHello);
-    c.bench_function("handlers/hello, hand-written App under the validator", |b| {
-        b.iter(|| run(&validated, hello, &mut out))
-    });
+    c.bench_function(
+        "handlers/hello, hand-written App under the validator",
+        |b| b.iter(|| run(&validated, hello, &mut out)),
+    );
     let hand = Router::builder()
         .get("/users/{id}", HandUser)
         .build()

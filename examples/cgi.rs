@@ -1,3 +1,5 @@
+//! Run with: cargo run --example cgi (a CGI program: run it under a web server, or with REQUEST_METHOD=GET PATH_INFO=/echo-environ set)
+//!
 //! A CGI program: a small diagnostic app run through [`CgiHandler`], one request per process.
 //!
 //! Build it with `cargo build --example cgi` and point a web server's CGI support at

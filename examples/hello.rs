@@ -1,3 +1,5 @@
+//! Run with: cargo run --release --example hello -- --port 8000
+//!
 //! The benchmark app: answers every method and path with `200 OK`, `Content-Type: text/plain`
 //! and `Hello World`, never reading the request body.
 //!

@@ -1,4 +1,4 @@
-//! Run with: `cargo run --example json_api` (then `curl -d '{"name":"pen"}' -H 'Content-Type: application/json' localhost:8000/items`)
+//! Run with: cargo run --example json_api (then `curl -d '{"name":"pen"}' -H 'Content-Type: application/json' localhost:8000/items`)
 //!
 //! A small JSON API on plain WSGI: `GET /items`, `POST /items` (201 with `Location`),
 //! `GET /items/ID`. Errors are `HttpError`s returned with `?`: 400 for malformed JSON or a

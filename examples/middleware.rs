@@ -1,4 +1,4 @@
-//! Run with: `cargo run --example middleware` (then `curl -i localhost:8000/api/hello`)
+//! Run with: cargo run --example middleware (then `curl -i localhost:8000/api/hello`)
 //!
 //! Middleware without writing a `ResponseSink`: an app mounted under `/api` (it sees
 //! `SCRIPT_NAME=/api` and the rest in `PATH_INFO`, and rebuilds its public URL with

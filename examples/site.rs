@@ -25,10 +25,10 @@ const HOME: &str = include_str!("site/templates/home.html");
 const GUESTBOOK: &str = include_str!("site/templates/guestbook.html");
 
 /// The size of the generated file that shows sendfile at work.
-pub const BIG_FILE_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const BIG_FILE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Text made safe for HTML: `&`, `<`, `>`, `"` and `'` escaped.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -101,7 +101,10 @@ fn plain() -> Response {
 fn url(environ: &Environ) -> Result<Html<String>, AppError> {
     let rows = [
         ("request_uri(environ)", request_uri(environ, true)?),
-        ("request_uri without the query", request_uri(environ, false)?),
+        (
+            "request_uri without the query",
+            request_uri(environ, false)?,
+        ),
         ("application_uri(environ)", application_uri(environ)?),
         (
             "SCRIPT_NAME",
@@ -128,11 +131,11 @@ fn url(environ: &Environ) -> Result<Html<String>, AppError> {
 
 /// One guestbook entry.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Who signed.
-    pub name: String,
+    pub(crate) name: String,
     /// What they wrote.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// The form as posted: missing fields are empty, so that validation (not the extractor)
@@ -148,7 +151,7 @@ struct EntryForm {
 /// The guestbook: its entries, shared by every request (behind a `Mutex`), served as one
 /// impl-block app and mounted at `/guestbook`.
 #[derive(Debug, Default)]
-pub struct Guestbook {
+pub(crate) struct Guestbook {
     entries: Mutex<Vec<Entry>>,
 }
 
@@ -191,7 +194,12 @@ impl Guestbook {
 
     #[wsgi_app(GET, "/entries.json")]
     fn json(&self) -> Json<Vec<Entry>> {
-        Json(self.entries.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        Json(
+            self.entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        )
     }
 
     fn render(&self, environ: &Environ, form: &EntryForm, errors: &[&str]) -> Html<String> {
@@ -229,13 +237,20 @@ impl Guestbook {
 }
 
 /// The directory of the site's own static files (`examples/site/static`).
-pub fn static_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/site/static")
+pub(crate) fn static_dir() -> PathBuf {
+    // The examples' package is `examples/`; the tests that include this file are the root's.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = manifest.join("site/static");
+    if own.is_dir() {
+        own
+    } else {
+        manifest.join("examples/site/static")
+    }
 }
 
 /// A directory holding `big.bin` (made on first use, the same bytes every time): large
 /// enough that sending it with sendfile(2) matters, and kept out of the repository.
-pub fn files_dir() -> std::io::Result<PathBuf> {
+pub(crate) fn files_dir() -> std::io::Result<PathBuf> {
     let dir = std::env::temp_dir().join("gateway-site-files");
     let big = dir.join("big.bin");
     if std::fs::metadata(&big).map(|m| m.len()).ok() != Some(BIG_FILE_BYTES as u64) {
@@ -267,7 +282,7 @@ fn error_page(error: &HttpError, environ: &Environ) -> Response {
 }
 
 /// The whole site as one app.
-pub fn app() -> Result<impl App, Box<dyn std::error::Error>> {
+pub(crate) fn app() -> Result<impl App, Box<dyn std::error::Error>> {
     let site = Router::builder()
         .handle(home)
         .handle(hello)
@@ -287,11 +302,13 @@ pub fn app() -> Result<impl App, Box<dyn std::error::Error>> {
         .build()
         .map_err(|e: RouterError| Box::new(e) as Box<dyn std::error::Error>)?;
     // Remember where the site is mounted before its routers move SCRIPT_NAME.
-    Ok(app_fn(move |environ: &mut Environ, sr: &mut StartResponse<'_>| -> Result<Body, AppError> {
-        let root = environ.get("SCRIPT_NAME").unwrap_or("").to_owned();
-        environ.extensions_mut().insert(SiteRoot(root));
-        site.call(environ, sr)
-    }))
+    Ok(app_fn(
+        move |environ: &mut Environ, sr: &mut StartResponse<'_>| -> Result<Body, AppError> {
+            let root = environ.get("SCRIPT_NAME").unwrap_or("").to_owned();
+            environ.extensions_mut().insert(SiteRoot(root));
+            site.call(environ, sr)
+        },
+    ))
 }
 
 /// Command-line options.
@@ -316,7 +333,11 @@ fn options() -> Result<Options, String> {
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
-            "--port" => options.port = value("--port")?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--port" => {
+                options.port = value("--port")?
+                    .parse()
+                    .map_err(|e| format!("--port: {e}"))?
+            }
             "--host" => options.host = value("--host")?,
             "--validate" => options.validate = true,
             "--cgi" => options.cgi = true,
@@ -330,7 +351,6 @@ fn options() -> Result<Options, String> {
     Ok(options)
 }
 
-#[allow(dead_code)] // The tests include this file for `app()` and leave `main` unused.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = options().unwrap_or_else(|e| {
         eprintln!("site: {e}");

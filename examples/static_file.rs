@@ -1,4 +1,4 @@
-//! Run with: `cargo run --example static_file -- DIR` (serves the files of DIR, default `.`)
+//! Run with: cargo run --example static_file -- DIR (serves the files of DIR, default `.`)
 //!
 //! A static-file app in a few lines: `Response::file` guesses the `Content-Type`, sets the
 //! `Content-Length`, and the server sends the file with sendfile(2). Paths that climb out of

@@ -1,4 +1,4 @@
-//! Run with: `cargo run --example validator` (then `curl -i http://127.0.0.1:8000/`)
+//! Run with: cargo run --example validator (then `curl -i http://127.0.0.1:8000/`)
 //!
 //! The seed's `wsgiref.validate` example in Rust: an app that is deliberately not compliant,
 //! wrapped in the validator and served by `make_server`. Python's version returns a bare
