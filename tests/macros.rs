@@ -117,6 +117,12 @@ fn first_bytes(n: usize, Bytes(body): Bytes) -> Vec<u8> {
     body.into_iter().take(n).collect()
 }
 
+/// Two body extractors: the second finds the body gone, which is the handler's mistake.
+#[wsgi_app]
+fn two_bodies(Bytes(_a): Bytes, Text(_b): Text) -> &'static str {
+    "unreachable"
+}
+
 // ---- return values ----------------------------------------------------------------------------
 
 #[wsgi_app]
@@ -454,6 +460,16 @@ fn every_rejection_has_its_status_and_names_the_problem() {
             .build(),
     );
     assert_eq!(chunked.status_code, 411);
+    // A handler with two body extractors is a 500 naming the mistake, not a 400.
+    let twice = post(&two_bodies, "/", "text/plain", "hello");
+    assert_eq!(twice.status_code, 500);
+    assert!(
+        twice
+            .errors
+            .contains("the request body was already read by another parameter"),
+        "{}",
+        twice.errors
+    );
     // The first argument's rejection answers: the route parameter before the body.
     let both = post(&site, "/bytes/x", "text/plain", &big);
     assert_eq!(both.status_code, 400);

@@ -261,6 +261,18 @@ fn error_page_replaces_the_routers_own_errors() {
             Some("text/html; charset=utf-8")
         );
     }
+    // The error's own headers win over the page's.
+    let stubborn = Router::builder()
+        .get("/item", echo())
+        .error_page(|_error, _env| {
+            Response::html("<p>no</p>")
+                .header("Allow", "*")
+                .expect("a valid header")
+        })
+        .build()
+        .unwrap();
+    let post = request(&stubborn, "POST", "/item");
+    assert_eq!(post.header("Allow"), Some("GET, HEAD, OPTIONS"));
     // A mounted router without a page of its own answers with the default page.
     let inner = request(&router, "GET", "/sub/x");
     assert_eq!(inner.status_code, 404);

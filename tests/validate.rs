@@ -345,6 +345,41 @@ fn start_response_rules() {
             &[("Content-Type", "text/plain"), ("X", "caf\u{e9}")],
             Expect::Pass,
         ),
+        // A pair the Headers type refuses is reported by the reference's first broken rule,
+        // the name's (38 to 41) before the value's (42).
+        (
+            "40 before 42",
+            "200 OK",
+            &[("Content-Type", "text/plain"), ("1X", "a\rb")],
+            Expect::Error(40, "Bad header name: '1X'"),
+        ),
+        (
+            "41 before 42",
+            "200 OK",
+            &[("Content-Type", "text/plain"), ("X-", "a\u{0}")],
+            Expect::Error(41, "Names may not end in '-' or '_': 'X-'"),
+        ),
+        (
+            "39 before 40",
+            "200 OK",
+            &[("Content-Type", "text/plain"), ("X:Y\u{1}", "v")],
+            Expect::Error(39, "Header names may not contain ':' or '\\n': 'X:Y\\x01'"),
+        ),
+        (
+            "40 not latin-1",
+            "200 OK",
+            &[("Content-Type", "text/plain"), ("X\u{20ac}", "v")],
+            Expect::Error(40, "Bad header name: 'X\u{20ac}'"),
+        ),
+        (
+            "43 no-break space in the repr",
+            "200 OK",
+            &[("X", "a\u{a0}b")],
+            Expect::Error(
+                43,
+                "No Content-Type header found in headers ([('X', 'a\\xa0b')])",
+            ),
+        ),
         (
             "43 missing",
             "200 OK",

@@ -42,32 +42,32 @@ pub(crate) fn call_body(
         } => quote!(<#self_ty>::#name),
     };
     if handler.raw {
-        return quote! { #function(environ, start_response) };
+        return quote! { #function(__wsgi_environ, __wsgi_start_response) };
     }
     let mut takes = Vec::new();
     let mut finishes = Vec::new();
     let mut args = Vec::new();
     for (i, binding) in handler.bindings.iter().enumerate() {
-        let arg = format_ident!("__arg_{}", i);
+        let arg = format_ident!("__wsgi_arg_{}", i);
         match binding {
             Binding::Extract(ty) => {
                 let ty = replace_self(ty, self_ty);
                 let span = ty.span();
                 // The type's span, so that an error about what was taken points at the type
                 // (once), not at the attribute.
-                let taken = Ident::new(&format!("__taken_{i}"), span);
+                let taken = Ident::new(&format!("__wsgi_taken_{i}"), span);
                 takes.push(quote_spanned! {span=>
-                    let #taken = <#ty as ::gateway::__private::FromEnviron<'_>>::take(environ)?;
+                    let #taken = <#ty as ::gateway::__private::FromEnviron<'_>>::take(__wsgi_environ)?;
                 });
                 finishes.push(quote_spanned! {span=>
-                    let #arg = <#ty as ::gateway::__private::FromEnviron<'_>>::finish(#taken, environ);
+                    let #arg = <#ty as ::gateway::__private::FromEnviron<'_>>::finish(#taken, __wsgi_environ);
                 });
             }
             Binding::Param { name, ty } => {
                 let ty = replace_self(ty, self_ty);
                 let span = ty.span();
                 takes.push(quote_spanned! {span=>
-                    let #arg: #ty = ::gateway::__private::route_param::<#ty>(environ, #name)?;
+                    let #arg: #ty = ::gateway::__private::route_param::<#ty>(__wsgi_environ, #name)?;
                 });
             }
             Binding::Header {
@@ -79,7 +79,7 @@ pub(crate) fn call_body(
                 let ty = replace_self(ty, self_ty);
                 let span = ty.span();
                 let value = quote_spanned! {span=>
-                    ::gateway::__private::header::<#ty>(environ, #key, #name)?
+                    ::gateway::__private::header::<#ty>(__wsgi_environ, #key, #name)?
                 };
                 takes.push(if *optional {
                     quote_spanned! {span=> let #arg: ::std::option::Option<#ty> = #value; }
@@ -97,13 +97,13 @@ pub(crate) fn call_body(
         ReturnType::Type(_, ty) => ty.span(),
     };
     let respond = quote_spanned! {respond_span=>
-        ::gateway::__private::respond(__value, start_response)
+        ::gateway::__private::respond(__wsgi_value, __wsgi_start_response)
     };
     quote! {
         #(#takes)*
-        let environ: &::gateway::__private::Environ = environ;
+        let __wsgi_environ: &::gateway::__private::Environ = __wsgi_environ;
         #(#finishes)*
-        let __value = #function(#(#args),*);
+        let __wsgi_value = #function(#(#args),*);
         #respond
     }
 }
@@ -115,8 +115,8 @@ fn app_call(body: TokenStream) -> TokenStream {
         #[allow(clippy::let_unit_value, clippy::unit_arg)]
         fn call(
             &self,
-            environ: &mut ::gateway::__private::Environ,
-            start_response: &mut ::gateway::__private::StartResponse<'_>,
+            __wsgi_environ: &mut ::gateway::__private::Environ,
+            __wsgi_start_response: &mut ::gateway::__private::StartResponse<'_>,
         ) -> ::std::result::Result<::gateway::__private::Body, ::gateway::__private::AppError> {
             #body
         }
@@ -218,7 +218,7 @@ pub(crate) fn impl_block(
         if let Some(route) = &method.handler.route {
             routes.push(route_new(
                 route,
-                quote!(#app(::std::sync::Arc::clone(&this))),
+                quote!(#app(::std::sync::Arc::clone(&__wsgi_this))),
             ));
         }
     }
@@ -230,7 +230,7 @@ pub(crate) fn impl_block(
 
             impl ::gateway::__private::Routes for #self_ty {
                 fn into_routes(self) -> ::std::vec::Vec<::gateway::__private::Route> {
-                    let this = ::std::sync::Arc::new(self);
+                    let __wsgi_this = ::std::sync::Arc::new(self);
                     ::std::vec![#(#routes),*]
                 }
             }

@@ -54,6 +54,7 @@ fn expand_function(
 ) -> syn::Result<proc_macro2::TokenStream> {
     let params = ast::params(&mut function.sig.inputs)?;
     valid::signature(&function.sig)?;
+    valid::owned_return(&function.sig.output)?;
     valid::no_receiver(&params)?;
     valid::not_named_like(&params, &function.sig.ident)?;
     let route = valid::route(args)?;
@@ -101,6 +102,7 @@ fn expand_impl(args: &ast::Args, mut block: ItemImpl) -> syn::Result<proc_macro2
         let (mark, mark_span) = marks.remove(0);
         let params = ast::params(&mut method.sig.inputs)?;
         valid::signature(&method.sig)?;
+        valid::owned_return(&method.sig.output)?;
         valid::shared_receiver(&params)?;
         let Some(route) = valid::route(&mark)? else {
             return Err(syn::Error::new(

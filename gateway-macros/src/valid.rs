@@ -107,9 +107,22 @@ pub(crate) fn route(args: &Args) -> syn::Result<Option<Route>> {
             format!("invalid route {pattern:?}: {error}"),
         ));
     }
+    let names = route_names(&pattern);
+    if let Some(bad) = names
+        .iter()
+        .find(|n| syn::parse_str::<syn::Ident>(n).is_err())
+    {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "route parameter `{bad}` cannot bind to a handler parameter: name it like a Rust variable (`{}`)",
+                bad.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            ),
+        ));
+    }
     Ok(Some(Route {
         methods,
-        names: route_names(&pattern),
+        names,
         pattern,
         lit: lit.clone(),
     }))
@@ -184,6 +197,24 @@ pub(crate) fn signature(sig: &Signature) -> syn::Result<()> {
     Ok(())
 }
 
+/// A return type that borrows from the handler's arguments (`&str`, `&[u8]` without
+/// `'static`): the response outlives the call, so it must own its data.
+pub(crate) fn owned_return(output: &syn::ReturnType) -> syn::Result<()> {
+    if let syn::ReturnType::Type(_, ty) = output
+        && let Type::Reference(reference) = &**ty
+        && reference
+            .lifetime
+            .as_ref()
+            .is_none_or(|l| l.ident != "static")
+    {
+        return Err(syn::Error::new(
+            ty.span(),
+            "a response outlives the handler's borrows: return an owned value (`String`, `Vec<u8>`) or a `&'static` one",
+        ));
+    }
+    Ok(())
+}
+
 /// Where `ty` has an `impl Trait` at its top or in a reference.
 fn impl_trait(ty: &Type) -> Option<Span> {
     match ty {
@@ -229,6 +260,12 @@ pub(crate) fn shared_receiver(params: &Params) -> syn::Result<()> {
     let Some(receiver) = &params.receiver else {
         return Ok(());
     };
+    if receiver.colon_token.is_some() {
+        return Err(syn::Error::new(
+            receiver.span(),
+            "write the receiver as `&self`",
+        ));
+    }
     if receiver.reference.is_none() {
         return Err(syn::Error::new(
             receiver.span(),
@@ -239,12 +276,6 @@ pub(crate) fn shared_receiver(params: &Params) -> syn::Result<()> {
         return Err(syn::Error::new(
             receiver.span(),
             "take `&self`: requests run at once on several threads; keep changing state behind a `Mutex` or an atomic",
-        ));
-    }
-    if receiver.colon_token.is_some() {
-        return Err(syn::Error::new(
-            receiver.span(),
-            "write the receiver as `&self`",
         ));
     }
     Ok(())

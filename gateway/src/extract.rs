@@ -252,14 +252,24 @@ owned_extractor!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyLimit(pub u64);
 
-/// A [`Request`] over `environ` with the request's [`BodyLimit`].
-fn limited(environ: &mut Environ) -> Request<'_> {
+/// Marks a request whose body an extractor has read.
+struct BodyTaken;
+
+/// A [`Request`] over `environ` with the request's [`BodyLimit`], for the one body
+/// extractor of a handler: a second one would find the body gone, which is the handler's
+/// mistake (a 500 saying so), not the client's.
+fn limited(environ: &mut Environ) -> Result<Request<'_>, HttpError> {
+    if environ.extensions_mut().insert(BodyTaken).is_some() {
+        return Err(HttpError::internal(
+            "the request body was already read by another parameter: a handler takes at most one of Bytes, Text, Form and Json",
+        ));
+    }
     let limit = environ.extensions().get::<BodyLimit>().map(|l| l.0);
     let request = Request::new(environ);
-    match limit {
+    Ok(match limit {
         Some(limit) => request.with_limit(limit),
         None => request,
-    }
+    })
 }
 
 /// The whole request body, bounded by [`BodyLimit`] (see [`Request::bytes`] for every
@@ -290,7 +300,7 @@ impl Deref for Bytes {
     }
 }
 
-owned_extractor!(impl for Bytes = |environ| limited(environ).bytes().map(Bytes));
+owned_extractor!(impl for Bytes = |environ| limited(environ)?.bytes().map(Bytes));
 
 /// The whole request body as UTF-8 text (see [`Request::text`]: 400 when it is not UTF-8,
 /// 415 for another declared charset; bounded like [`Bytes`]).
@@ -319,7 +329,7 @@ impl Deref for Text {
     }
 }
 
-owned_extractor!(impl for Text = |environ| limited(environ).text().map(Text));
+owned_extractor!(impl for Text = |environ| limited(environ)?.text().map(Text));
 
 /// An `application/x-www-form-urlencoded` body into a `Deserialize` type (feature `serde`):
 /// another `Content-Type` is a 415, a body that does not fit the type a 422 naming the field.
@@ -358,7 +368,7 @@ impl<T> Deref for Form<T> {
 
 #[cfg(feature = "serde")]
 owned_extractor!(
-    impl<T: serde::de::DeserializeOwned> for Form<T> = |environ| limited(environ).form().map(Form)
+    impl<T: serde::de::DeserializeOwned> for Form<T> = |environ| limited(environ)?.form().map(Form)
 );
 
 /// JSON (feature `json`): as a parameter, a JSON body into a `Deserialize` type (415 for
@@ -402,7 +412,7 @@ impl<T> Deref for Json<T> {
 
 #[cfg(feature = "json")]
 owned_extractor!(
-    impl<T: serde::de::DeserializeOwned> for Json<T> = |environ| limited(environ).json().map(Json)
+    impl<T: serde::de::DeserializeOwned> for Json<T> = |environ| limited(environ)?.json().map(Json)
 );
 
 /// One route parameter, by name, parsed with `FromStr` (what a `#[wsgi_app]` route

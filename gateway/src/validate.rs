@@ -176,7 +176,9 @@ fn repr(text: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
+            // Python's repr escapes what is not printable: in latin-1, C1 controls, the
+            // no-break space and the soft hyphen.
+            c if (0x80..=0xa0).contains(&(c as u32)) || c as u32 == 0xad => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
             c => out.push(c),
@@ -348,7 +350,11 @@ fn python_int(text: &str) -> Option<i128> {
 
 /// Rules 30–33 on a status line; returns the code.
 fn check_status(status: &str, warnings: &mut Warnings<'_>) -> Result<u16, ValidationError> {
-    let code = status.split_whitespace().next().unwrap_or("");
+    // Python's `str.split()` also splits on the separators U+001C to U+001F.
+    let code = status
+        .split(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+        .find(|part| !part.is_empty())
+        .unwrap_or("");
     if code.chars().count() != 3 {
         return Err(ValidationError::new(
             30,
@@ -383,35 +389,7 @@ fn check_status(status: &str, warnings: &mut Warnings<'_>) -> Result<u16, Valida
 fn check_headers(headers: &Headers, code: u16) -> Result<(), ValidationError> {
     let mut content_type = false;
     for (name, value) in headers.iter() {
-        if name.eq_ignore_ascii_case("status") {
-            return Err(ValidationError::new(
-                38,
-                format!(
-                    "The Status header cannot be used; it conflicts with CGI script, and HTTP status is not given through headers (value: {}).",
-                    repr(value)
-                ),
-            ));
-        }
-        if name.contains(':') || name.contains('\n') {
-            return Err(ValidationError::new(
-                39,
-                format!("Header names may not contain ':' or '\\n': {}", repr(name)),
-            ));
-        }
-        let mut chars = name.chars();
-        let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-        if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(ValidationError::new(
-                40,
-                format!("Bad header name: {}", repr(name)),
-            ));
-        }
-        if name.ends_with('-') || name.ends_with('_') {
-            return Err(ValidationError::new(
-                41,
-                format!("Names may not end in '-' or '_': {}", repr(name)),
-            ));
-        }
+        name_rules(name, value)?;
         if let Some(bad) = value.chars().find(|&c| (c as u32) < 0x20) {
             return Err(ValidationError::new(
                 42,
@@ -452,17 +430,15 @@ fn check_headers(headers: &Headers, code: u16) -> Result<(), ValidationError> {
 /// character above U+00FF in a value breaks none of its rules (the reference's `Headers`
 /// refuses DEL since 2026, as ours does) and stays the header error.
 fn header_rule(error: HeaderError) -> AppError {
+    let (HeaderError::ControlCharacterInName { name, .. }
+    | HeaderError::ControlCharacterInValue { name, .. }
+    | HeaderError::NotLatin1 { name, .. }) = &error;
+    let name = name.clone();
+    // The reference checks a pair's name (rules 38 to 41) before its value (42).
+    if let Err(broken) = name_rules(&name, "") {
+        return broken.into();
+    }
     match error {
-        HeaderError::ControlCharacterInName { name, .. } if name.contains('\n') => {
-            ValidationError::new(
-                39,
-                format!("Header names may not contain ':' or '\\n': {}", repr(&name)),
-            )
-            .into()
-        }
-        HeaderError::ControlCharacterInName { name, .. } => {
-            ValidationError::new(40, format!("Bad header name: {}", repr(&name))).into()
-        }
         HeaderError::ControlCharacterInValue {
             value, character, ..
         } if u32::from(character) < 0x20 => ValidationError::new(
@@ -476,6 +452,40 @@ fn header_rule(error: HeaderError) -> AppError {
         .into(),
         other => other.into(),
     }
+}
+
+/// Rules 38–41 on one header name (`value` for rule 38's message).
+fn name_rules(name: &str, value: &str) -> Result<(), ValidationError> {
+    if name.eq_ignore_ascii_case("status") {
+        return Err(ValidationError::new(
+            38,
+            format!(
+                "The Status header cannot be used; it conflicts with CGI script, and HTTP status is not given through headers (value: {}).",
+                repr(value)
+            ),
+        ));
+    }
+    if name.contains(':') || name.contains('\n') {
+        return Err(ValidationError::new(
+            39,
+            format!("Header names may not contain ':' or '\\n': {}", repr(name)),
+        ));
+    }
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(ValidationError::new(
+            40,
+            format!("Bad header name: {}", repr(name)),
+        ));
+    }
+    if name.ends_with('-') || name.ends_with('_') {
+        return Err(ValidationError::new(
+            41,
+            format!("Names may not end in '-' or '_': {}", repr(name)),
+        ));
+    }
+    Ok(())
 }
 
 /// The `start_response` the wrapped app sees: checks, then forwards.
@@ -680,5 +690,6 @@ mod tests {
         assert_eq!(repr("it's"), "\"it's\"");
         assert_eq!(repr("a'b\"c"), "'a\\'b\"c'");
         assert_eq!(repr("\u{1}"), "'\\x01'");
+        assert_eq!(repr("a\u{a0}b\u{ad}\u{e9}"), "'a\\xa0b\\xad\u{e9}'");
     }
 }

@@ -570,9 +570,7 @@ impl Router {
         };
         let mut response = page(&error, environ).with_status(error.status());
         for (name, value) in error.headers() {
-            if response.headers.get(name).is_none() {
-                response = response.header(name, value)?;
-            }
+            response.headers.set(name, value)?;
         }
         response.send(sr)
     }
