@@ -8,6 +8,8 @@
 //! `127.0.0.1:8000` (`--port N` or `PORT`, `--host H`), logs requests and stops gracefully on
 //! Ctrl-C. `--validate` wraps the whole site in `gateway::validate::validator`; `--cgi` runs
 //! one request as a CGI program, so the same site can go under a web server's cgi-bin.
+//! For benchmarks: `--plain-root` answers `GET /` as `/plain` does (the benchmark's
+//! `Hello World`, for `compare.sh`, which requests `/`), `--quiet` turns the access log off.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -283,8 +285,18 @@ fn error_page(error: &HttpError, environ: &Environ) -> Response {
 
 /// The whole site as one app.
 pub(crate) fn app() -> Result<impl App, Box<dyn std::error::Error>> {
-    let site = Router::builder()
-        .handle(home)
+    site(false)
+}
+
+/// The site; with `plain_root`, `GET /` answers as `/plain` does (for `compare.sh`, which
+/// requests `/`), the rest of the routing table unchanged.
+fn site(plain_root: bool) -> Result<impl App, Box<dyn std::error::Error>> {
+    let front = if plain_root {
+        Router::builder().get("/", plain)
+    } else {
+        Router::builder().handle(home)
+    };
+    let site = front
         .handle(hello)
         .handle(plain)
         .handle(url)
@@ -317,6 +329,8 @@ struct Options {
     port: u16,
     validate: bool,
     cgi: bool,
+    plain_root: bool,
+    quiet: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -328,6 +342,8 @@ fn options() -> Result<Options, String> {
         },
         validate: false,
         cgi: false,
+        plain_root: false,
+        quiet: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -341,9 +357,11 @@ fn options() -> Result<Options, String> {
             "--host" => options.host = value("--host")?,
             "--validate" => options.validate = true,
             "--cgi" => options.cgi = true,
+            "--plain-root" => options.plain_root = true,
+            "--quiet" => options.quiet = true,
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (try --port N, --host H, --validate, --cgi)"
+                    "unknown argument {other:?} (try --port N, --host H, --validate, --cgi, --plain-root, --quiet)"
                 ));
             }
         }
@@ -356,17 +374,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("site: {e}");
         std::process::exit(2)
     });
-    let site = app()?;
+    let site: Box<dyn App> = if options.plain_root {
+        Box::new(site(true)?)
+    } else {
+        Box::new(app()?)
+    };
     let site: Box<dyn App> = if options.validate {
         Box::new(validator(site))
     } else {
-        Box::new(site)
+        site
     };
     if options.cgi {
         CgiHandler::new().run(&site);
         return Ok(());
     }
     // Prints the URL, logs each request, and on Ctrl-C finishes the requests in flight.
-    gateway::serve(&format!("{}:{}", options.host, options.port), site)?;
+    gateway::simple_server::ServerBuilder::new()
+        .access_log(!options.quiet)
+        .serve(&format!("{}:{}", options.host, options.port), site)?;
     Ok(())
 }
