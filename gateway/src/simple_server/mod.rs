@@ -80,6 +80,7 @@ mod handler;
 mod pollers;
 mod reactor;
 mod request;
+pub(crate) use request::valid_host;
 mod run;
 mod serve;
 mod table;

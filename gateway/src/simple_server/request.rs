@@ -259,7 +259,7 @@ pub(crate) fn target_form(method: &str, target: &[u8]) -> Result<TargetForm, Htt
 /// A `Host` value (RFC 9110 §7.2: `uri-host [ ":" port ]`, RFC 3986 §3.2.2): empty, or an
 /// IP literal in brackets, or a registered name / IPv4 address made of unreserved
 /// characters, sub-delims and percent-escapes; then an optional port of digits.
-fn valid_host(value: &[u8]) -> bool {
+pub(crate) fn valid_host(value: &[u8]) -> bool {
     let port = if let Some(literal) = value.strip_prefix(b"[") {
         let Some(close) = literal.iter().position(|&b| b == b']') else {
             return false;

@@ -1,6 +1,6 @@
 //! Middleware: apps that wrap apps. Edit what the wrapped app sends without writing a
-//! [`ResponseSink`] ([`map_response`], [`AddHeader`], [`Timing`]), or serve an app under a
-//! path prefix ([`Mount`]).
+//! [`ResponseSink`] ([`map_response`], [`AddHeader`], [`Timing`]), serve an app under a
+//! path prefix ([`Mount`]), or trust the headers of reverse proxies ([`ProxyFix`]).
 //!
 //! For the rare middleware that must see the body as it is written, here is the forwarding
 //! sink these helpers are built on, in full:
@@ -55,6 +55,10 @@
 
 use std::fmt;
 use std::time::Instant;
+
+mod proxy_fix;
+
+pub use proxy_fix::{ProxyFix, ProxyOriginal};
 
 use crate::util::shift_path_info;
 use crate::{
