@@ -41,7 +41,9 @@ const UNTOUCHED: &str = "10.0.0.2 http 127.0.0.1 127.0.0.1 8000 \"\" | http://12
 fn trusted_hops_spoofing_and_malformed_values() {
     let one = ProxyFix::new(report()).x_host(1).x_port(1).x_prefix(1);
     let two = ProxyFix::new(report()).x_for(2).x_proto(2).x_host(2);
-    let cases: &[(&str, &dyn App, &[(&str, &str)], &str)] = &[
+    /// A case's name, the proxy setting, the request's headers, and what the app sees.
+    type Case<'a> = (&'a str, &'a dyn App, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case<'_>] = &[
         ("no headers", &one, &[], UNTOUCHED),
         (
             "one proxy, every header",
