@@ -68,6 +68,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod activation;
 mod body;
 mod chunked;
 mod conn;
@@ -93,6 +94,7 @@ use std::time::Duration;
 
 use crate::{App, AppError, Body, Environ, ErrorStream, StartResponse};
 
+pub use activation::activated_listener;
 pub use demo::demo_app;
 
 /// The `Server` header and `SERVER_SOFTWARE` of responses.
@@ -213,6 +215,9 @@ pub(crate) struct Settings {
     /// `base_environ` but `CONTENT_LENGTH`: what every request's environ starts with.
     pub(crate) request_base: crate::environ::VarsPrefix,
     pub(crate) request_handler: Hooks,
+    /// The server bound its listener (and so shuts it when it stops), rather than being given
+    /// one whose owner keeps it listening across restarts.
+    pub(crate) owns_listener: bool,
 }
 
 /// Configures a [`WsgiServer`]; [`make_server`] is `ServerBuilder::new().bind(host, port, app)`.
@@ -670,10 +675,13 @@ impl ServerBuilder {
                 format!("{host:?} resolves to no address"),
             )
         })?;
-        self.from_listener(TcpListener::bind(addr)?, app)
+        self.build(TcpListener::bind(addr)?, app, true)
     }
 
-    /// Builds the server on an already bound listener.
+    /// Builds the server on an already bound listener (inherited from a supervisor, say).
+    /// The server does not own it: when it stops it stops accepting but leaves the socket
+    /// listening, so connection attempts wait in its backlog for the owner's next server
+    /// (a server that [`bind`](ServerBuilder::bind)s refuses them from then on).
     ///
     /// ```
     /// use std::net::TcpListener;
@@ -689,6 +697,15 @@ impl ServerBuilder {
         self,
         listener: TcpListener,
         app: impl App + 'static,
+    ) -> io::Result<WsgiServer> {
+        self.build(listener, app, false)
+    }
+
+    fn build(
+        self,
+        listener: TcpListener,
+        app: impl App + 'static,
+        owns_listener: bool,
     ) -> io::Result<WsgiServer> {
         let address = listener.local_addr()?;
         let server_name = match address.ip() {
@@ -724,6 +741,7 @@ impl ServerBuilder {
             ),
             base_environ,
             request_handler: self.request_handler,
+            owns_listener,
         };
         let shared = reactor::Shared::new(settings, Arc::new(app), listener)?;
         Ok(WsgiServer {

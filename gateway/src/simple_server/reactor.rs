@@ -676,8 +676,11 @@ impl Shared {
             }
         }
         // Refuse new connections from now on (a listening socket shut for reading stops
-        // completing handshakes on Linux), then settle the parked ones.
-        let _ = rustix::net::shutdown(&self.listener, rustix::net::Shutdown::Read);
+        // completing handshakes on Linux), then settle the parked ones. A listener the
+        // server was given stays listening: its owner's next server takes the backlog.
+        if self.settings.owns_listener {
+            let _ = rustix::net::shutdown(&self.listener, rustix::net::Shutdown::Read);
+        }
         self.close_parked();
         self.wake_all();
         self.wait_idle(self.settings.shutdown_timeout);

@@ -32,10 +32,16 @@ impl ServerBuilder {
     /// or SIGTERM; then stops accepting, finishes the requests in flight (up to the
     /// [shutdown timeout](ServerBuilder::shutdown_timeout)) and returns. "shutting down" and
     /// "stopped" go to the server's stderr. A second signal exits the process at once.
+    ///
+    /// Started by systemd socket activation (`LISTEN_FDS`), it serves the socket it was
+    /// passed instead of binding `address` ([`activated_listener`](super::activated_listener)).
     pub fn serve(self, address: &str, app: impl App + 'static) -> io::Result<()> {
         let (host, port) = split_address(address)?;
         let timeout = self.shutdown_timeout;
-        let server = self.bind(host, port, app)?;
+        let server = match super::activated_listener()? {
+            Some(listener) => self.from_listener(listener, app)?,
+            None => self.bind(host, port, app)?,
+        };
         serve_until_signalled(&server, timeout)
     }
 }
