@@ -3,7 +3,8 @@
 //! loopback, with `middleware::ProxyFix` trusting it. Requests spread across both instances,
 //! the app rebuilds the public URL (scheme, host, port and nginx's path prefix), nginx keeps
 //! its upstream connections alive, and when one instance stops mid-run every idempotent
-//! request still succeeds. Also: the server on an IPv6 address.
+//! request still succeeds. The same over Unix domain sockets, and the server on an IPv6
+//! address.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream};
@@ -66,7 +67,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_nginx(upstreams: &[SocketAddr]) -> (Nginx, u16) {
+fn start_nginx(upstreams: &[String]) -> (Nginx, u16) {
     let port = free_port();
     let dir = std::env::temp_dir().join(format!("gateway-nginx-{}-{port}", std::process::id()));
     std::fs::create_dir_all(dir.join("tmp")).unwrap();
@@ -144,7 +145,7 @@ fn through(port: u16, path: &str) -> (u16, String) {
 fn nginx_balances_two_instances_and_fails_over() {
     let mut first = start(instance_app("one"), |b| b);
     let mut second = start(instance_app("two"), |b| b);
-    let (nginx, port) = start_nginx(&[first.addr, second.addr]);
+    let (nginx, port) = start_nginx(&[first.addr.to_string(), second.addr.to_string()]);
 
     // Spread across both, each request's public URL rebuilt inside the app.
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -218,4 +219,81 @@ fn serves_on_an_ipv6_address() {
     assert!(text.contains("REMOTE_ADDR=Some(\"::1\")"), "{text}");
     server.shutdown();
     thread.join().unwrap().unwrap();
+}
+
+/// A server on a Unix domain socket, serving on its own thread; stopped and joined on drop.
+struct UnixServer {
+    server: std::sync::Arc<gateway::simple_server::WsgiServer>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    path: PathBuf,
+}
+
+impl Drop for UnixServer {
+    fn drop(&mut self) {
+        self.server.shutdown();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn start_unix(app: impl App + 'static, name: &str) -> UnixServer {
+    let path = std::env::temp_dir().join(format!("gateway-{}-{name}.sock", std::process::id()));
+    let server = gateway::simple_server::ServerBuilder::new()
+        .threads(2)
+        .stderr(gateway::ErrorStream::sink())
+        .bind_unix(&path, app)
+        .expect("bind a Unix socket");
+    let server = std::sync::Arc::new(server);
+    let runner = std::sync::Arc::clone(&server);
+    let thread = Some(std::thread::spawn(move || runner.serve_forever()));
+    UnixServer {
+        server,
+        thread,
+        path,
+    }
+}
+
+#[test]
+fn a_unix_socket_directly_and_behind_nginx() {
+    // Directly: no client address on a Unix socket; the server's name and port as gunicorn's.
+    let direct = start_unix(environ_app(), "direct");
+    let mut client = std::os::unix::net::UnixStream::connect(&direct.path).unwrap();
+    std::io::Write::write_all(
+        &mut client,
+        b"GET /unix HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut client, &mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    assert!(text.contains("REMOTE_ADDR=Some(\"\")"), "{text}");
+    assert!(text.contains("SERVER_PORT=Some(\"80\")"), "{text}");
+    let socket_path = direct.path.clone();
+    drop(direct);
+    assert!(
+        !socket_path.exists(),
+        "the socket file is removed with the server"
+    );
+
+    // Behind nginx (`proxy_pass http://unix:...`), two instances, ProxyFix trusting it.
+    let first = start_unix(instance_app("one"), "one");
+    let second = start_unix(instance_app("two"), "two");
+    let upstreams = [
+        format!("unix:{}", first.path.display()),
+        format!("unix:{}", second.path.display()),
+    ];
+    let (nginx, port) = start_nginx(&upstreams);
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for i in 0..20 {
+        let (status, body) = through(port, &format!("/app/u/{i}"));
+        assert_eq!(status, 200, "{body}");
+        let parts: Vec<&str> = body.split('|').collect();
+        assert_eq!(parts[1], format!("http://127.0.0.1:{port}/app/u/{i}"));
+        assert_eq!(parts[2], "127.0.0.1", "the client's address, from nginx");
+        *seen.entry(parts[0].to_owned()).or_default() += 1;
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    drop(nginx);
 }

@@ -1,7 +1,9 @@
 //! A connection: a non-blocking socket, its read buffer, and blocking-with-deadline I/O.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
+
+use super::socket::Stream;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -107,8 +109,9 @@ pub(crate) type Conn = Box<ConnState>;
 /// A connection's state. The socket stays non-blocking; workers wait with deadlines.
 #[derive(Debug)]
 pub(crate) struct ConnState {
-    pub(crate) stream: Arc<TcpStream>,
-    pub(crate) peer: SocketAddr,
+    pub(crate) stream: Arc<Stream>,
+    /// The client's address (`None` on a Unix domain socket).
+    pub(crate) peer: Option<SocketAddr>,
     pub(crate) buf: ReadBuf,
     /// Its key in the connection table ([`NO_KEY`] when not registered).
     pub(crate) key: u64,
@@ -148,7 +151,7 @@ pub(crate) enum Filled {
 }
 
 impl ConnState {
-    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, capacity: usize) -> Conn {
+    pub(crate) fn new(stream: Stream, peer: Option<SocketAddr>, capacity: usize) -> Conn {
         Box::new(ConnState {
             stream: Arc::new(stream),
             peer,
@@ -167,7 +170,7 @@ impl ConnState {
     }
 }
 
-pub(crate) fn fill(stream: &TcpStream, buf: &mut ReadBuf, limit: usize) -> io::Result<Filled> {
+pub(crate) fn fill(stream: &Stream, buf: &mut ReadBuf, limit: usize) -> io::Result<Filled> {
     let spare = buf.spare(limit);
     if spare.is_empty() {
         return Ok(Filled::Full);
@@ -196,7 +199,7 @@ pub(crate) fn fill(stream: &TcpStream, buf: &mut ReadBuf, limit: usize) -> io::R
 
 /// Reads into `buf`, waiting up to `timeout` for data; `TimedOut` when none came.
 pub(crate) fn fill_blocking(
-    stream: &TcpStream,
+    stream: &Stream,
     buf: &mut ReadBuf,
     limit: usize,
     timeout: Duration,
@@ -214,7 +217,7 @@ pub(crate) fn fill_blocking(
 }
 
 /// Writes all of `data` to a non-blocking socket, waiting up to `timeout` whenever it is full.
-pub(crate) fn write_all(stream: &TcpStream, mut data: &[u8], timeout: Duration) -> io::Result<()> {
+pub(crate) fn write_all(stream: &Stream, mut data: &[u8], timeout: Duration) -> io::Result<()> {
     while !data.is_empty() {
         match (&*stream).write(data) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

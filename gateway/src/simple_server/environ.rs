@@ -284,10 +284,18 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
-    pub(crate) fn new(peer: SocketAddr) -> Self {
-        Peer {
-            addr: Arc::from(peer.ip().to_string()),
-            port: Arc::from(peer.port().to_string()),
+    /// A TCP client's address and port; a Unix domain socket's client (`None`) has neither,
+    /// so both are empty.
+    pub(crate) fn new(peer: Option<SocketAddr>) -> Self {
+        match peer {
+            Some(peer) => Peer {
+                addr: Arc::from(peer.ip().to_string()),
+                port: Arc::from(peer.port().to_string()),
+            },
+            None => Peer {
+                addr: Arc::from(""),
+                port: Arc::from(""),
+            },
         }
     }
 }

@@ -49,7 +49,7 @@ pub fn request_head(data: &[u8]) {
         head.len
     );
     let base = VarsPrefix::new(&[("SERVER_NAME", "fuzz"), ("SCRIPT_NAME", "")]);
-    let peer = Peer::new("127.0.0.1:1".parse().expect("address"));
+    let peer = Peer::new(Some("127.0.0.1:1".parse().expect("address")));
     let environ = build_environ(&head, &base, &peer, false, Default::default());
 
     // The target, as bytes, from the head itself.

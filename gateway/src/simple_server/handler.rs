@@ -1,7 +1,9 @@
 //! `ServerHandler`: the protocol engine with HTTP/1.1 response framing on top.
 
 use std::io::{self, Seek};
-use std::net::{IpAddr, TcpStream};
+use std::net::IpAddr;
+
+use super::socket::Stream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -41,7 +43,8 @@ pub(crate) struct Exchange<'s> {
     pub(crate) head: bool,
     pub(crate) keep_alive: bool,
     pub(crate) request_line: String,
-    pub(crate) peer: IpAddr,
+    /// The client's address (`None` on a Unix domain socket: `-` in the log).
+    pub(crate) peer: Option<IpAddr>,
     /// Set by `wsgi.input` when the request body turned out bad.
     pub(crate) fault: &'s BodyProgress,
 }
@@ -51,7 +54,7 @@ pub(crate) struct Exchange<'s> {
 pub(crate) struct ServerHandler<'s> {
     state: HandlerState,
     environ: Option<Environ>,
-    stream: &'s TcpStream,
+    stream: &'s Stream,
     out: Vec<u8>,
     /// `wsgi.errors` and the error log of this request.
     stderr: ErrorStream,
@@ -66,7 +69,7 @@ pub(crate) struct ServerHandler<'s> {
 impl<'s> ServerHandler<'s> {
     pub(crate) fn new(
         environ: Environ,
-        stream: &'s TcpStream,
+        stream: &'s Stream,
         stderr: ErrorStream,
         settings: &'s Settings,
         shutdown: &'s AtomicBool,
@@ -152,7 +155,7 @@ impl<'s> ServerHandler<'s> {
             .to_owned();
         let line = format!(
             "{} - - [{}] \"{}\" {} {}\n",
-            self.exchange.peer,
+            LogPeer(self.exchange.peer),
             log_date(),
             escape_log(&self.exchange.request_line),
             code,
@@ -495,4 +498,16 @@ pub(crate) fn error_response(status: &str, detail: &str, software: &str, head: b
         response.push_str(&body);
     }
     response.into_bytes()
+}
+
+/// A client's address as the access log shows it: the IP, or `-` when there is none.
+pub(crate) struct LogPeer(pub(crate) Option<IpAddr>);
+
+impl std::fmt::Display for LogPeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
 }

@@ -84,6 +84,7 @@ mod request;
 pub(crate) use request::valid_host;
 mod run;
 mod serve;
+mod socket;
 mod table;
 
 use std::io;
@@ -675,7 +676,7 @@ impl ServerBuilder {
                 format!("{host:?} resolves to no address"),
             )
         })?;
-        self.build(TcpListener::bind(addr)?, app, true)
+        self.build(socket::Listener::Tcp(TcpListener::bind(addr)?), app, true)
     }
 
     /// Builds the server on an already bound listener (inherited from a supervisor, say).
@@ -698,19 +699,77 @@ impl ServerBuilder {
         listener: TcpListener,
         app: impl App + 'static,
     ) -> io::Result<WsgiServer> {
-        self.build(listener, app, false)
+        self.build(socket::Listener::Tcp(listener), app, false)
+    }
+
+    /// Binds a Unix domain socket at `path` (what nginx's `proxy_pass http://unix:PATH:`
+    /// talks to) and builds the server on it; the socket file is removed when the server is
+    /// dropped. A stale socket file left by a server that died is replaced; a live one
+    /// (something accepts on it) is an `AddrInUse` error.
+    ///
+    /// A Unix socket has no addresses: `REMOTE_ADDR` and `REMOTE_PORT` are empty (a proxy in
+    /// front says who the client is, see [`ProxyFix`](crate::middleware::ProxyFix)),
+    /// `SERVER_NAME` is `localhost` and `SERVER_PORT` `80`, as gunicorn sets them;
+    /// [`server_address`](WsgiServer::server_address) is `0.0.0.0:0` and
+    /// [`unix_path`](WsgiServer::unix_path) the path.
+    ///
+    /// ```
+    /// use gateway::simple_server::{demo_app, ServerBuilder};
+    ///
+    /// let path = std::env::temp_dir().join(format!("gateway-doc-{}.sock", std::process::id()));
+    /// let server = ServerBuilder::new().threads(1).bind_unix(&path, demo_app)?;
+    /// assert_eq!(server.unix_path(), Some(path.as_path()));
+    /// assert!(std::fs::metadata(&path)?.file_type().is_socket_like());
+    /// drop(server);
+    /// assert!(!path.exists());
+    /// # trait SocketLike { fn is_socket_like(&self) -> bool; }
+    /// # impl SocketLike for std::fs::FileType { fn is_socket_like(&self) -> bool { std::os::unix::fs::FileTypeExt::is_socket(self) } }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_unix(
+        self,
+        path: impl AsRef<std::path::Path>,
+        app: impl App + 'static,
+    ) -> io::Result<WsgiServer> {
+        use std::os::unix::fs::FileTypeExt;
+        let path = path.as_ref();
+        if let Ok(metadata) = std::fs::symlink_metadata(path)
+            && metadata.file_type().is_socket()
+        {
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!("{} is in use by a running server", path.display()),
+                ));
+            }
+            std::fs::remove_file(path)?;
+        }
+        let listener = std::os::unix::net::UnixListener::bind(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot bind {}: {e}", path.display()))
+        })?;
+        self.build(socket::Listener::Unix(listener, path.to_owned()), app, true)
     }
 
     fn build(
         self,
-        listener: TcpListener,
+        listener: socket::Listener,
         app: impl App + 'static,
         owns_listener: bool,
     ) -> io::Result<WsgiServer> {
-        let address = listener.local_addr()?;
-        let server_name = match address.ip() {
-            ip if ip.is_loopback() => "localhost".to_owned(),
-            ip => ip.to_string(),
+        let (address, server_name, unix_path) = match &listener {
+            socket::Listener::Tcp(tcp) => {
+                let address = tcp.local_addr()?;
+                let name = match address.ip() {
+                    ip if ip.is_loopback() => "localhost".to_owned(),
+                    ip => ip.to_string(),
+                };
+                (address, name, None)
+            }
+            socket::Listener::Unix(_, path) => (
+                SocketAddr::from(([0, 0, 0, 0], 80)),
+                "localhost".to_owned(),
+                Some(UnixPath(path.clone())),
+            ),
         };
         // WSGIServer.setup_environ's base environ.
         let base_environ: Vec<(&'static str, String)> = vec![
@@ -746,7 +805,12 @@ impl ServerBuilder {
         let shared = reactor::Shared::new(settings, Arc::new(app), listener)?;
         Ok(WsgiServer {
             shared: Arc::new(shared),
-            address,
+            address: if unix_path.is_some() {
+                SocketAddr::from(([0, 0, 0, 0], 0))
+            } else {
+                address
+            },
+            unix_path,
         })
     }
 }
@@ -781,7 +845,8 @@ impl ServerBuilder {
 /// impl WsgiRequestHandler for RequestLine {
 ///     fn get_environ(&self, request: &Request<'_>, mut environ: Environ) -> Environ {
 ///         let Request { method, target, version, peer, .. } = *request;
-///         environ.insert("X_REQUEST_LINE", format!("{method} {target} {version} from {}", peer.ip()));
+///         let from = peer.map_or("a Unix socket".to_owned(), |p| p.ip().to_string());
+///         environ.insert("X_REQUEST_LINE", format!("{method} {target} {version} from {from}"));
 ///         environ
 ///     }
 /// }
@@ -802,8 +867,8 @@ pub struct Request<'a> {
     pub target: &'a str,
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub version: &'a str,
-    /// The client's address.
-    pub peer: SocketAddr,
+    /// The client's address (`None` on a Unix domain socket).
+    pub peer: Option<SocketAddr>,
     fields: &'a request::Fields,
 }
 
@@ -1138,6 +1203,17 @@ pub fn make_server(host: &str, port: u16, app: impl App + 'static) -> io::Result
 pub struct WsgiServer {
     shared: Arc<reactor::Shared>,
     address: SocketAddr,
+    unix_path: Option<UnixPath>,
+}
+
+/// The path of a Unix socket the server bound, removed when the server is dropped.
+#[derive(Debug)]
+struct UnixPath(std::path::PathBuf);
+
+impl Drop for UnixPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 impl WsgiServer {
@@ -1264,6 +1340,12 @@ impl WsgiServer {
     /// ```
     pub fn server_address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The path of the Unix domain socket the server listens on, when it was built by
+    /// [`bind_unix`](ServerBuilder::bind_unix) (example there).
+    pub fn unix_path(&self) -> Option<&std::path::Path> {
+        self.unix_path.as_ref().map(|p| p.0.as_path())
     }
 
     /// Replaces the app for requests that start from now on.

@@ -12,7 +12,9 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::net::{Shutdown, TcpListener};
+use std::net::Shutdown;
+
+use super::socket::Listener;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
@@ -112,7 +114,7 @@ pub(crate) struct Shared {
     kick: OwnedFd,
     /// Events a worker took from epoll but has not served.
     ready: crossbeam_deque::Injector<Event>,
-    pub(crate) listener: TcpListener,
+    pub(crate) listener: Listener,
     pool: rayon::ThreadPool,
     pollers: Pollers,
     table: Tables,
@@ -143,7 +145,7 @@ impl Shared {
     pub(crate) fn new(
         settings: Settings,
         app: Arc<dyn App>,
-        listener: TcpListener,
+        listener: Listener,
     ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
@@ -238,7 +240,6 @@ impl Shared {
         loop {
             match self.listener.accept() {
                 Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
                     if stream.set_nonblocking(true).is_err() {
                         continue;
                     }
@@ -723,7 +724,6 @@ impl Shared {
             Err(e) => return Err(e),
         };
         stream.set_nonblocking(true)?;
-        let _ = stream.set_nodelay(true);
         let mut conn = ConnState::new(stream, peer, self.settings.read_buffer);
         let limits = &self.settings.limits;
         let deadline = Instant::now() + limits.header_read_timeout;
@@ -762,11 +762,7 @@ fn head_buffer_limit(limits: &super::Limits) -> usize {
 }
 
 /// Waits until the listener is readable or the wake eventfd fired.
-fn wait_ready_or_wake(
-    listener: &TcpListener,
-    wake: &OwnedFd,
-    timeout: Duration,
-) -> io::Result<bool> {
+fn wait_ready_or_wake(listener: &Listener, wake: &OwnedFd, timeout: Duration) -> io::Result<bool> {
     use rustix::event::{PollFd, Timespec};
     let spec = Timespec::try_from(timeout).unwrap_or(Timespec {
         tv_sec: 1,

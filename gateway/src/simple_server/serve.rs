@@ -3,7 +3,9 @@
 
 use std::cell::Cell;
 use std::io;
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
+
+use super::socket::Stream;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -97,14 +99,14 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     } else {
         String::new()
     };
-    let (minor, is_head, peer) = (head.minor, head.is_head(), conn.peer.ip());
+    let (minor, is_head, peer) = (head.minor, head.is_head(), conn.peer.map(|p| p.ip()));
     let keep_alive = head.keep_alive && !single && !shared.shutdown.load(Ordering::Acquire);
     let app = shared.app_for(&mut conn.app);
     let out = std::mem::take(&mut scratch.out);
     let fields = head.headers;
     // Runs the engine on `stream`, gives the scratch buffers back (dropping the environ, and
     // with it `wsgi.input`), and says whether the connection may carry another request.
-    let run = |environ, stream: &TcpStream, fault: &BodyProgress| {
+    let run = |environ, stream: &Stream, fault: &BodyProgress| {
         let handled = Handled {
             hooks,
             app: &*app.1,
@@ -248,7 +250,8 @@ fn reject(settings: &Settings, conn: Conn, error: &HttpError, head: bool) -> Ser
     if settings.access_log {
         // Two lines, as the reference logs the errors http.server answers: the reason, then
         // the access line.
-        let (peer, date, code) = (conn.peer.ip(), log_date(), &error.status()[..3]);
+        let peer = super::handler::LogPeer(conn.peer.map(|p| p.ip()));
+        let (date, code) = (log_date(), &error.status()[..3]);
         let line = format!(
             "{peer} - - [{date}] code {code}, message {}\n{peer} - - [{date}] \"-\" {code} -\n",
             escape_log(&error.to_string()),

@@ -311,7 +311,11 @@ mod tests {
         let stream = std::net::TcpStream::connect(listener.local_addr().ok()?).ok()?;
         let peer = stream.peer_addr().ok()?;
         Some(Parked {
-            conn: ConnState::new(stream, peer, 16),
+            conn: ConnState::new(
+                crate::simple_server::socket::Stream::Tcp(stream),
+                Some(peer),
+                16,
+            ),
             park: Park::Idle,
             deadline: Instant::now(),
         })
