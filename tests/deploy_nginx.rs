@@ -331,3 +331,30 @@ fn a_unix_socket_directly_and_behind_nginx() {
     assert_eq!(seen.len(), 2, "{seen:?}");
     drop(nginx);
 }
+
+#[test]
+fn a_stopped_server_leaves_its_successors_socket_alone() {
+    let mut first = start_unix(environ_app(), "successor");
+    let path = first.path.clone();
+    // Stopped (its socket refuses connections) but not dropped yet: a new server takes over.
+    first.server.shutdown();
+    let _ = first.thread.take().expect("serving").join();
+    let second = gateway::simple_server::ServerBuilder::new()
+        .threads(1)
+        .stderr(gateway::ErrorStream::sink())
+        .bind_unix(&path, environ_app())
+        .expect("a stopped server's socket is stale");
+    // Another live server at the path is refused, not replaced.
+    let refused = gateway::simple_server::ServerBuilder::new()
+        .threads(1)
+        .bind_unix(&path, environ_app())
+        .unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
+    drop(first);
+    assert!(
+        path.exists(),
+        "dropping the old server must not remove the new socket"
+    );
+    drop(second);
+    assert!(!path.exists(), "the new server removes its own socket");
+}

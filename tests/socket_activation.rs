@@ -1,7 +1,8 @@
 //! Socket activation as systemd does it: a supervisor (here a small Python script) binds the
 //! listening socket, passes it to `examples/hello` as descriptor 3 with `LISTEN_PID` and
 //! `LISTEN_FDS`, and keeps it open while the server restarts. A connection attempted while no
-//! server runs waits in the socket's backlog and is answered by the next server.
+//! server runs waits in the socket's backlog and is answered by the next server. A passed
+//! Unix domain socket is served the same way.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -19,6 +20,26 @@ fn hello_binary() -> PathBuf {
         "{} is missing: run `cargo build --example hello` first",
         binary.display()
     );
+    // `cargo test --workspace` rebuilds it; a lone `cargo test --test socket_activation`
+    // does not, and must not test an older server than the sources.
+    let built = std::fs::metadata(&binary)
+        .and_then(|m| m.modified())
+        .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for source in [
+        "gateway/src/simple_server/activation.rs",
+        "gateway/src/simple_server/run.rs",
+        "gateway/src/simple_server/socket.rs",
+    ] {
+        let changed = std::fs::metadata(root.join(source))
+            .and_then(|m| m.modified())
+            .unwrap();
+        assert!(
+            changed <= built,
+            "{} is older than {source}: run `cargo build --example hello` first",
+            binary.display()
+        );
+    }
     binary
 }
 
@@ -37,7 +58,7 @@ def start():
     # LISTEN_PID must be the server's own pid: the shell execs it, keeping its pid.
     return subprocess.Popen(
         ["sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --quiet --port 1', hello],
-        pass_fds=(3,), stderr=subprocess.DEVNULL)
+        pass_fds=(3,))
 
 def get(path):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
@@ -63,6 +84,30 @@ print("queued", *answer["r"])
 print("second", *get("/two"))
 second.send_signal(signal.SIGTERM)
 second.wait(timeout=10)
+
+# A Unix domain socket passed the same way (ListenStream=/run/app.sock).
+path = f"/tmp/gateway-activation-{os.getpid()}.sock"
+unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+unix.bind(path)
+unix.listen(16)
+os.dup2(unix.fileno(), 3)
+third = start()
+reply = b""
+for _ in range(100):
+    try:
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(path)
+        client.sendall(b"GET /unix HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
+        while chunk := client.recv(4096):
+            reply += chunk
+        if reply:
+            break
+    except OSError:
+        time.sleep(0.05)
+print("unix", reply.split(b"\r\n")[0].decode(), reply.rsplit(b"\r\n", 1)[-1].decode())
+third.send_signal(signal.SIGTERM)
+third.wait(timeout=10)
+os.unlink(path)
 "#;
 
 #[test]
@@ -81,6 +126,6 @@ fn a_restart_loses_no_connection_attempt() {
     );
     assert_eq!(
         stdout,
-        "first 200 Hello World\nqueued 200 Hello World\nsecond 200 Hello World\n"
+        "first 200 Hello World\nqueued 200 Hello World\nsecond 200 Hello World\nunix HTTP/1.1 200 OK Hello World\n"
     );
 }

@@ -233,55 +233,69 @@ fn prefix(value: &str) -> Option<String> {
     ok.then(|| value.to_owned())
 }
 
-/// The parameters of one RFC 7239 element (`for=...;proto=...`), names lower-cased and
-/// quoted strings unquoted; `None` when it does not parse.
-fn forwarded_element(element: &str) -> Option<Vec<(String, String)>> {
-    let mut pairs = Vec::new();
-    for pair in element.split(';') {
-        let pair = pair.trim();
-        if pair.is_empty() {
-            continue;
+/// A `Forwarded` header (RFC 7239 §4) as its elements, each a list of (name lower-cased,
+/// value unquoted) pairs; `None` when any of it does not parse. A quoted string may only
+/// start a value, `\` escapes inside it, and its commas and semicolons are data: a stray
+/// quote anywhere makes the whole header untrusted, so no client can hide a proxy's comma.
+fn forwarded_elements(value: &str) -> Option<Vec<Vec<(String, String)>>> {
+    let mut elements = vec![Vec::new()];
+    let mut chars = value.chars().peekable();
+    loop {
+        // One pair: token "=" ( token / quoted-string ), whitespace around it ignored.
+        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+        let mut name = String::new();
+        while let Some(c) = chars.next_if(|&c| c != '=' && c != ';' && c != ',') {
+            name.push(c);
         }
-        let (name, value) = pair.split_once('=')?;
-        let value = value.trim();
-        let value = match value.strip_prefix('"') {
-            Some(quoted) => {
-                let inner = quoted.strip_suffix('"')?;
-                let mut out = String::with_capacity(inner.len());
-                let mut chars = inner.chars();
-                while let Some(c) = chars.next() {
-                    out.push(if c == '\\' { chars.next()? } else { c });
+        let name = name.trim().to_ascii_lowercase();
+        let mut value = String::new();
+        if chars.next_if_eq(&'=').is_some() {
+            let quoted = chars.next_if_eq(&'"').is_some();
+            if quoted {
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => value.push(chars.next()?),
+                        c => value.push(c),
+                    }
                 }
-                out
+            } else {
+                while let Some(c) = chars.next_if(|&c| c != ';' && c != ',') {
+                    value.push(c);
+                }
+                value = value.trim().to_owned();
             }
-            None => value.to_owned(),
-        };
-        pairs.push((name.trim().to_ascii_lowercase(), value));
+            let token = |t: &str| {
+                !t.is_empty()
+                    && t.bytes()
+                        .all(|b| b.is_ascii_graphic() && !b"\"(),/:;<=>?@[\\]{}".contains(&b))
+            };
+            if !token(&name) || (!quoted && value.contains('"')) {
+                return None;
+            }
+            elements.last_mut()?.push((name, value));
+        } else if !name.is_empty() {
+            return None;
+        }
+        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+        match chars.next() {
+            None => break,
+            Some(';') => {}
+            Some(',') => elements.push(Vec::new()),
+            Some(_) => return None,
+        }
     }
-    Some(pairs)
+    Some(elements)
 }
 
-/// The `Forwarded` element `hops` from the right. Commas inside quoted strings do not split.
+/// The `Forwarded` element `hops` from the right.
 fn forwarded(value: Option<&str>, hops: usize) -> Option<Vec<(String, String)>> {
     if hops == 0 {
         return None;
     }
-    let value = value?;
-    let mut elements = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (i, c) in value.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                elements.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    elements.push(&value[start..]);
+    let mut elements = forwarded_elements(value?)?;
     let i = elements.len().checked_sub(hops)?;
-    forwarded_element(elements[i])
+    Some(elements.swap_remove(i))
 }
 
 impl<A> ProxyFix<A> {
@@ -403,5 +417,25 @@ mod tests {
             ])
         );
         assert_eq!(forwarded(Some("for"), 1), None);
+        // A stray quote from the client cannot hide the proxy's comma.
+        assert_eq!(
+            forwarded(Some(r#"for=6.6.6.6;proto=https;x=a"b, for=10.0.0.1"#), 1),
+            None
+        );
+        assert_eq!(
+            forwarded(Some(r#"for="unterminated, for=10.0.0.1"#), 1),
+            None
+        );
+        assert_eq!(
+            forwarded(Some(r#"for="a\"b;c", for=10.0.0.1"#), 2),
+            Some(vec![("for".into(), "a\"b;c".into())])
+        );
+        assert_eq!(
+            forwarded(Some("for=1.2.3.4 ; proto=http ,for=5.6.7.8"), 2),
+            Some(vec![
+                ("for".into(), "1.2.3.4".into()),
+                ("proto".into(), "http".into())
+            ])
+        );
     }
 }

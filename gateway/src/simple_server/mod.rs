@@ -731,12 +731,12 @@ impl ServerBuilder {
         path: impl AsRef<std::path::Path>,
         app: impl App + 'static,
     ) -> io::Result<WsgiServer> {
-        use std::os::unix::fs::FileTypeExt;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let path = path.as_ref();
         if let Ok(metadata) = std::fs::symlink_metadata(path)
             && metadata.file_type().is_socket()
         {
-            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            if socket_in_use(path)? {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrInUse,
                     format!("{} is in use by a running server", path.display()),
@@ -747,10 +747,17 @@ impl ServerBuilder {
         let listener = std::os::unix::net::UnixListener::bind(path).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot bind {}: {e}", path.display()))
         })?;
-        self.build(socket::Listener::Unix(listener, path.to_owned()), app, true)
+        // The file this server made: removed on drop only while it is still this one (a
+        // successor may have replaced it after this server stopped).
+        let made = std::fs::symlink_metadata(path)?;
+        let guard = UnixPath {
+            path: path.to_owned(),
+            id: (made.dev(), made.ino()),
+        };
+        self.build(socket::Listener::Unix(listener, Some(guard)), app, true)
     }
 
-    fn build(
+    pub(crate) fn build(
         self,
         listener: socket::Listener,
         app: impl App + 'static,
@@ -765,10 +772,10 @@ impl ServerBuilder {
                 };
                 (address, name, None)
             }
-            socket::Listener::Unix(_, path) => (
+            socket::Listener::Unix(_, guard) => (
                 SocketAddr::from(([0, 0, 0, 0], 80)),
                 "localhost".to_owned(),
-                Some(UnixPath(path.clone())),
+                guard.clone(),
             ),
         };
         // WSGIServer.setup_environ's base environ.
@@ -1206,13 +1213,48 @@ pub struct WsgiServer {
     unix_path: Option<UnixPath>,
 }
 
-/// The path of a Unix socket the server bound, removed when the server is dropped.
-#[derive(Debug)]
-struct UnixPath(std::path::PathBuf);
+/// The path of a Unix socket the server bound and the file's identity (device, inode).
+#[derive(Debug, Clone)]
+pub(crate) struct UnixPath {
+    pub(crate) path: std::path::PathBuf,
+    id: (u64, u64),
+}
 
-impl Drop for UnixPath {
+impl UnixPath {
+    /// Removes the socket file if it is still the one this server made.
+    fn remove(&self) {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(now) = std::fs::symlink_metadata(&self.path)
+            && (now.dev(), now.ino()) == self.id
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl Drop for WsgiServer {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if let Some(path) = &self.unix_path {
+            path.remove();
+        }
+    }
+}
+
+/// Whether something listens on the Unix socket at `path`: a non-blocking connect, so a
+/// wedged server with a full backlog counts as alive instead of blocking the caller; only a
+/// refused connection means a stale file.
+fn socket_in_use(path: &std::path::Path) -> io::Result<bool> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let socket = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )?;
+    match rustix::net::connect(&socket, &SocketAddrUnix::new(path)?) {
+        Err(rustix::io::Errno::CONNREFUSED) | Err(rustix::io::Errno::NOENT) => Ok(false),
+        Ok(()) | Err(rustix::io::Errno::AGAIN) | Err(rustix::io::Errno::INPROGRESS) => Ok(true),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1345,7 +1387,7 @@ impl WsgiServer {
     /// The path of the Unix domain socket the server listens on, when it was built by
     /// [`bind_unix`](ServerBuilder::bind_unix) (example there).
     pub fn unix_path(&self) -> Option<&std::path::Path> {
-        self.unix_path.as_ref().map(|p| p.0.as_path())
+        self.unix_path.as_ref().map(|p| p.path.as_path())
     }
 
     /// Replaces the app for requests that start from now on.

@@ -38,8 +38,8 @@ impl ServerBuilder {
     pub fn serve(self, address: &str, app: impl App + 'static) -> io::Result<()> {
         let (host, port) = split_address(address)?;
         let timeout = self.shutdown_timeout;
-        let server = match super::activated_listener()? {
-            Some(listener) => self.from_listener(listener, app)?,
+        let server = match super::activation::activated()? {
+            Some(listener) => self.build(listener, app, false)?,
             None => self.bind(host, port, app)?,
         };
         serve_until_signalled(&server, timeout)

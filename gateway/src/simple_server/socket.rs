@@ -5,14 +5,14 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
 
 /// A listening socket.
 #[derive(Debug)]
 pub(crate) enum Listener {
     Tcp(TcpListener),
-    /// A Unix domain socket, and the path it is bound to.
-    Unix(UnixListener, PathBuf),
+    /// A Unix domain socket, and the file the server made for it (none when it was passed
+    /// in by a supervisor).
+    Unix(UnixListener, Option<super::UnixPath>),
 }
 
 impl Listener {
