@@ -1,12 +1,9 @@
 //! What `#[wsgi_app]` expansions call: not public API, and may change at any release.
 
 pub use crate::extract::{header, route_param};
-pub use crate::{
-    App, AppError, Body, Environ, FromEnviron, HttpError, IntoResponse, Route, Routes,
-    StartResponse,
-};
-pub use std::result::Result;
-pub use std::sync::Arc;
+pub use crate::{App, AppError, Body, Environ, FromEnviron, Route, Routes, StartResponse};
+
+use crate::{HttpError, IntoResponse};
 
 /// Sends a handler's return value: its response through `start_response`, or its error to
 /// the engine.

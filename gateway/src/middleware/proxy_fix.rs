@@ -201,16 +201,22 @@ fn scheme(value: &str) -> Option<&'static str> {
     }
 }
 
+/// A host and its `:port`, if it has one (the colons of an IPv6 literal in brackets are not
+/// a port's).
+fn split_port(value: &str) -> (&str, Option<&str>) {
+    match value.rfind(':') {
+        Some(i) if !value[i..].contains(']') => (&value[..i], Some(&value[i + 1..])),
+        _ => (value, None),
+    }
+}
+
 /// A `Host` value: its name and its port, if any.
 fn host(value: &str) -> Option<(String, Option<u16>)> {
     let value = value.trim();
     if value.is_empty() || !crate::simple_server::valid_host(value.as_bytes()) {
         return None;
     }
-    let (name, port_text) = match value.rfind(':') {
-        Some(i) if !value[i..].contains(']') => (&value[..i], Some(&value[i + 1..])),
-        _ => (value, None),
-    };
+    let (name, port_text) = split_port(value);
     if name.is_empty() {
         return None;
     }
@@ -309,21 +315,14 @@ impl<A> ProxyFix<A> {
             server_port: environ.get("SERVER_PORT").map(str::to_owned),
             script_name: environ.get("SCRIPT_NAME").map(str::to_owned),
         };
-        let header = |key: &str| environ.get(key).map(str::to_owned);
-        let (x_for, x_proto, x_host, x_port, x_prefix, fwd) = (
-            header("HTTP_X_FORWARDED_FOR"),
-            header("HTTP_X_FORWARDED_PROTO"),
-            header("HTTP_X_FORWARDED_HOST"),
-            header("HTTP_X_FORWARDED_PORT"),
-            header("HTTP_X_FORWARDED_PREFIX"),
-            header("HTTP_FORWARDED"),
-        );
-        let mut client = trusted(x_for.as_deref(), self.x_for).and_then(client_address);
-        let mut proto = trusted(x_proto.as_deref(), self.x_proto).and_then(scheme);
-        let mut host_port = trusted(x_host.as_deref(), self.x_host).and_then(host);
-        let forwarded_port = trusted(x_port.as_deref(), self.x_port).and_then(port);
-        let script = trusted(x_prefix.as_deref(), self.x_prefix).and_then(prefix);
-        if let Some(element) = forwarded(fwd.as_deref(), self.forwarded) {
+        // Parsed straight from the environ into owned values, before it is changed.
+        let get = |key: &str| environ.get(key);
+        let mut client = trusted(get("HTTP_X_FORWARDED_FOR"), self.x_for).and_then(client_address);
+        let mut proto = trusted(get("HTTP_X_FORWARDED_PROTO"), self.x_proto).and_then(scheme);
+        let mut host_port = trusted(get("HTTP_X_FORWARDED_HOST"), self.x_host).and_then(host);
+        let forwarded_port = trusted(get("HTTP_X_FORWARDED_PORT"), self.x_port).and_then(port);
+        let script = trusted(get("HTTP_X_FORWARDED_PREFIX"), self.x_prefix).and_then(prefix);
+        if let Some(element) = forwarded(get("HTTP_FORWARDED"), self.forwarded) {
             for (name, value) in element {
                 match name.as_str() {
                     "for" => client = client_address(&value).or(client),
@@ -356,10 +355,7 @@ impl<A> ProxyFix<A> {
         if let Some(port) = forwarded_port {
             environ.insert("SERVER_PORT", port.to_string());
             if let Some(host) = environ.get("HTTP_HOST").map(str::to_owned) {
-                let name = match host.rfind(':') {
-                    Some(i) if !host[i..].contains(']') => &host[..i],
-                    _ => host.as_str(),
-                };
+                let (name, _) = split_port(&host);
                 // The scheme's default port is left out, as a browser leaves it out.
                 let default = matches!((environ.url_scheme(), port), ("http", 80) | ("https", 443));
                 let value = if default {
