@@ -1,4 +1,4 @@
-//! Run with: cargo run --release --example hello -- --port 8000
+//! Run with: cargo run --example hello -- --port 8000 (add --release to benchmark it)
 //!
 //! The benchmark app: answers every method and path with `200 OK`, `Content-Type: text/plain`
 //! and `Hello World`, never reading the request body.

@@ -1,4 +1,4 @@
-//! Run with: cargo run --release --example routed_hello -- --port 8000
+//! Run with: cargo run --example routed_hello -- --port 8000 (add --release to benchmark it)
 //!
 //! The benchmark app of `hello` behind a `router::Router` of 50 routes (`GET /` among them),
 //! to measure what routing costs a real server: `compare.sh` runs it beside `hello`.

@@ -1,4 +1,4 @@
-//! Run with: cargo run --release --example sendfile -- --port 8001 --file PATH [--no-sendfile]
+//! Run with: cargo run --example sendfile -- --port 8001 --file PATH [--no-sendfile]
 //!
 //! Serves one file through `wsgi.file_wrapper`: with sendfile(2) by default, or through the
 //! plain read/write path with `--no-sendfile`. Used to measure both (see BENCHMARKS.md).
