@@ -329,6 +329,28 @@ fn a_unix_socket_directly_and_behind_nginx() {
         *seen.entry(parts[0].to_owned()).or_default() += 1;
     }
     assert_eq!(seen.len(), 2, "{seen:?}");
+    // One instance stops mid-run: every GET still succeeds, served by the other.
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        drop(first);
+    });
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut after = HashMap::<String, usize>::new();
+    let mut count = 0;
+    while Instant::now() < deadline || count < 60 {
+        let (status, body) = through(port, "/app/health");
+        assert_eq!(
+            status, 200,
+            "request {count} failed during failover: {body}"
+        );
+        *after
+            .entry(body.split('|').next().unwrap().to_owned())
+            .or_default() += 1;
+        count += 1;
+    }
+    stopper.join().unwrap();
+    assert!(after.get("two").copied().unwrap_or(0) > 0, "{after:?}");
+    drop(second);
     drop(nginx);
 }
 
