@@ -3,14 +3,19 @@
 //! epoll hands each new event to a sleeping waiter, first come first served, so with many
 //! idle workers every request would wake a different cold thread. Instead only `base`
 //! workers (one per core) hold a *slot*: they wait on epoll, and keep their slot while they
-//! serve what they woke for. The rest stand by on a condition variable. The acceptor ticks
-//! [`Pollers::monitor`]: when every slot holder is busy and none of them finished anything
-//! since the last tick (apps blocked on I/O), one more slot opens and a standby worker takes
-//! it; when more than one holder sits idle in epoll, the extra slot closes again. A fixed pool
-//! thus keeps a hot set of threads under CPU-bound load and still serves other connections
-//! while apps block.
+//! serve what they woke for. The rest stand by on a condition variable.
+//!
+//! Apps may block (on a database, a file, a sleep). The acceptor watches for that, but only
+//! while it can matter: when the last slot holder leaves epoll (every holder is serving) and
+//! workers stand by, [`Pollers::leave_epoll`] asks for the acceptor to be woken, and it
+//! then ticks [`Pollers::monitor`]. When every holder is busy and none of them finished
+//! anything since the last tick, one more slot opens and a standby worker takes it; when more
+//! than one holder sits idle in epoll, the extra slot closes again. Once a holder is back in
+//! epoll and no extra slot is open, the acceptor stops ticking. A fixed pool thus keeps a hot
+//! set of threads under CPU-bound load, still serves other connections while apps block, and
+//! costs no periodic wake-up while it does neither.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 #[derive(Debug)]
@@ -30,10 +35,14 @@ struct State {
 #[derive(Debug, Default)]
 #[repr(align(128))]
 struct WorkerSlot {
-    in_epoll: AtomicBool,
     handled: AtomicU64,
     active: AtomicBool,
 }
+
+/// A counter on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
 
 #[derive(Debug)]
 pub(crate) struct Pollers {
@@ -45,6 +54,11 @@ pub(crate) struct Pollers {
     /// Set when slots were closed and some holder should give its slot back: the fast path
     /// of [`handled_one`](Pollers::handled_one) reads only this.
     shrinking: AtomicBool,
+    /// Workers waiting in epoll (or about to).
+    in_epoll: Padded<AtomicUsize>,
+    /// Set by the acceptor when it stops ticking; the worker that leaves epoll last clears it
+    /// and wakes the acceptor (see [`leave_epoll`](Pollers::leave_epoll)).
+    unwatched: Padded<AtomicBool>,
 }
 
 impl Pollers {
@@ -61,6 +75,8 @@ impl Pollers {
             }),
             wake: Condvar::new(),
             shrinking: AtomicBool::new(false),
+            in_epoll: Padded(AtomicUsize::new(0)),
+            unwatched: Padded(AtomicBool::new(false)),
         }
     }
 
@@ -119,14 +135,22 @@ impl Pollers {
             .unwrap_or(&self.workers[self.workers.len() - 1])
     }
 
-    /// Marks entering and leaving epoll_wait.
+    /// Marks entering epoll_wait.
     pub(crate) fn enter_epoll(&self) {
-        self.slot().in_epoll.store(true, Ordering::Release);
+        self.in_epoll.0.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// See [`enter_epoll`](Pollers::enter_epoll).
-    pub(crate) fn leave_epoll(&self) {
-        self.slot().in_epoll.store(false, Ordering::Release);
+    /// Marks leaving epoll_wait. True when this was the last holder in epoll while the
+    /// acceptor was not watching: the caller then wakes the acceptor, which watches from
+    /// now on (every holder is serving, and the apps might block).
+    #[must_use]
+    pub(crate) fn leave_epoll(&self) -> bool {
+        // SeqCst pairs with `stop_watching`: either this worker sees `unwatched` set, or the
+        // acceptor sees the count at zero and keeps watching.
+        let before = self.in_epoll.0.fetch_sub(1, Ordering::SeqCst);
+        before == 1
+            && self.unwatched.0.load(Ordering::SeqCst)
+            && self.unwatched.0.swap(false, Ordering::SeqCst)
     }
 
     /// Marks the calling worker as serving a connection (or done with it).
@@ -144,16 +168,11 @@ impl Pollers {
 
     /// True when some worker is waiting in epoll (or about to).
     pub(crate) fn any_in_epoll(&self) -> bool {
-        self.workers
-            .iter()
-            .any(|w| w.in_epoll.load(Ordering::Acquire))
+        self.idle() > 0
     }
 
     fn idle(&self) -> usize {
-        self.workers
-            .iter()
-            .filter(|w| w.in_epoll.load(Ordering::Acquire))
-            .count()
+        self.in_epoll.0.load(Ordering::SeqCst)
     }
 
     fn handled(&self) -> u64 {
@@ -163,10 +182,38 @@ impl Pollers {
             .sum()
     }
 
-    /// True while some slot holder is serving (the acceptor then ticks faster).
-    pub(crate) fn serving(&self) -> bool {
-        let idle = self.idle();
-        idle < self.lock().holders
+    /// The acceptor, after a tick: true when it may stop ticking, because some holder waits
+    /// in epoll (or no worker stands by to take an extra slot) and no extra slot is open.
+    /// From then on, the next worker to leave epoll last wakes it (see
+    /// [`leave_epoll`](Pollers::leave_epoll)).
+    pub(crate) fn stop_watching(&self) -> bool {
+        {
+            let state = self.lock();
+            if state.allowed > self.base {
+                return false;
+            }
+            if state.standby == 0 {
+                // No worker to open a slot for: nothing to watch, and no need to be woken.
+                // (The acceptor looks again whenever it wakes for a connection or a deadline.)
+                return true;
+            }
+        }
+        self.unwatched.0.store(true, Ordering::SeqCst);
+        if self.idle() == 0 {
+            // Every holder is serving: keep watching (unless a worker already took the flag
+            // back, and with it the duty to wake the acceptor, which then watches anyway).
+            self.unwatched.0.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// True when a worker asked the acceptor to watch since [`stop_watching`] last returned
+    /// true (the acceptor's alarm may also mean an earlier deadline).
+    ///
+    /// [`stop_watching`]: Pollers::stop_watching
+    pub(crate) fn watch_requested(&self) -> bool {
+        !self.unwatched.0.load(Ordering::SeqCst)
     }
 
     /// The acceptor's tick: opens a slot when every holder is stuck, closes one when more
@@ -211,14 +258,38 @@ mod tests {
         // No progress since the last tick: a slot opens.
         pollers.monitor();
         assert_eq!(pollers.lock().allowed, 2);
+        assert!(!pollers.stop_watching(), "an extra slot is open");
         // Two holders idle in epoll: the extra slot closes.
-        pollers.workers[0]
-            .in_epoll
-            .store(true, std::sync::atomic::Ordering::Release);
-        pollers.workers[1]
-            .in_epoll
-            .store(true, std::sync::atomic::Ordering::Release);
+        pollers.enter_epoll();
+        pollers.enter_epoll();
         pollers.monitor();
         assert_eq!(pollers.lock().allowed, 1);
+    }
+
+    #[test]
+    fn the_last_holder_to_leave_epoll_wakes_the_acceptor_once() {
+        let pollers = Pollers::new(2, 4);
+        let stop = AtomicBool::new(false);
+        assert!(pollers.acquire(&stop));
+        assert!(pollers.acquire(&stop));
+        pollers.lock().standby = 2;
+        pollers.enter_epoll();
+        pollers.enter_epoll();
+        // A holder waits in epoll: nothing to watch.
+        assert!(pollers.stop_watching());
+        assert!(!pollers.leave_epoll(), "another holder is still in epoll");
+        assert!(pollers.leave_epoll(), "the last one out wakes the acceptor");
+        pollers.enter_epoll();
+        assert!(!pollers.leave_epoll(), "the acceptor is already watching");
+        // Every holder is serving: the acceptor keeps watching.
+        assert!(!pollers.stop_watching());
+    }
+
+    #[test]
+    fn no_standby_worker_means_nothing_to_watch() {
+        let pollers = Pollers::new(1, 1);
+        let stop = AtomicBool::new(false);
+        assert!(pollers.acquire(&stop));
+        assert!(pollers.stop_watching());
     }
 }

@@ -9,6 +9,14 @@
 //! once; otherwise the connection is parked again. The thread that calls `serve_forever` is
 //! the acceptor: it accepts, registers new connections, and enforces the deadlines of parked
 //! ones.
+//!
+//! The acceptor does nothing on a timer while nothing needs it: it sleeps until a connection
+//! arrives, the earliest deadline of a parked connection comes (a worker that parks a
+//! connection with an earlier deadline than the acceptor sleeps to wakes it), or every worker
+//! holding a slot is serving (see [`Pollers`]); only then does it tick, to see whether apps
+//! are stuck. Workers take their turn fairly: after [`FAIR_SHARE`] events in a row a worker
+//! yields its core, so a worker that never runs out of ready connections does not keep the
+//! clients on the same machine, or the other workers, waiting for a whole time slice.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -40,46 +48,69 @@ const KICK: u64 = u64::MAX - 2;
 /// ready queue, where every worker looks before it waits: under load most requests are
 /// found there, and a worker stuck in a slow app holds none of them back.
 const EVENTS_PER_WAIT: usize = 16;
-/// How often the acceptor checks for workers stuck in apps while some are serving.
+/// How often the acceptor checks for workers stuck in apps while every slot holder is serving.
 const POLLER_TICK: Duration = Duration::from_millis(2);
-/// How often parked connections are checked against their deadlines.
-const SWEEP_EVERY: Duration = Duration::from_millis(100);
+/// Once woken to watch, the acceptor watches at least this long before it may stop (so a
+/// busy server does not wake it again at every turn of its workers).
+const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
+/// Events a worker serves in a row before it yields its core to any other thread that is
+/// ready to run: on a machine shared with the clients (or with other workers), a worker that
+/// always finds more work would otherwise run until the scheduler preempts it, and whatever
+/// waits behind it waits a whole time slice (the tail of the latency).
+const FAIR_SHARE: u32 = 16;
+/// Slack on every deadline taken from the coarse clock, which may lag by one kernel tick.
+const COARSE_SLACK: Duration = Duration::from_millis(20);
+/// The longest a wait for the workers to finish sleeps between looks.
+const IDLE_POLL: Duration = Duration::from_millis(100);
 /// After an `accept` error such as EMFILE, wait this long before accepting again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// How long a connection closed after an error keeps being read (so the client sees the
 /// response instead of a reset).
 const LINGER: Duration = Duration::from_secs(2);
 
-/// A clock for deadlines that workers read without a system call: the acceptor advances it
-/// on every turn of its loop (at least every [`SWEEP_EVERY`]). Deadlines taken from it get
-/// [`SWEEP_EVERY`] of slack, so a connection is never closed early, and at most that much
-/// (plus the sweep's own period) late.
+/// The clock deadlines are taken from on the hot path: the kernel's coarse monotonic clock
+/// (`CLOCK_MONOTONIC_COARSE`, read in the vDSO without a system call and cheaper than the
+/// precise clock), which advances once per kernel tick. Deadlines taken from it get
+/// [`COARSE_SLACK`], so a connection is never closed early.
 #[derive(Debug)]
-#[repr(align(128))] // written by the acceptor: keep it off the lines workers read
 struct CoarseClock {
     start: Instant,
-    /// Milliseconds since `start` at the acceptor's last turn.
-    elapsed_ms: AtomicU64,
+    /// The coarse clock's reading at `start`.
+    coarse_start: Duration,
+}
+
+fn coarse_now() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
 }
 
 impl CoarseClock {
     fn new() -> Self {
         CoarseClock {
             start: Instant::now(),
-            elapsed_ms: AtomicU64::new(0),
+            coarse_start: coarse_now(),
         }
-    }
-
-    fn advance(&self, now: Instant) {
-        let ms = now.saturating_duration_since(self.start).as_millis();
-        self.elapsed_ms
-            .store(u64::try_from(ms).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// `timeout` from (about) now, never early.
     fn deadline(&self, timeout: Duration) -> Instant {
-        let elapsed = Duration::from_millis(self.elapsed_ms.load(Ordering::Relaxed));
-        self.start + elapsed + timeout + SWEEP_EVERY
+        let elapsed = coarse_now().saturating_sub(self.coarse_start);
+        self.start + elapsed + timeout + COARSE_SLACK
+    }
+
+    /// An instant as whole milliseconds since `start`, rounded up.
+    fn millis(&self, at: Instant) -> u64 {
+        let since = at.saturating_duration_since(self.start);
+        let ms = since.as_millis() + u128::from(!since.subsec_nanos().is_multiple_of(1_000_000));
+        u64::try_from(ms).unwrap_or(u64::MAX)
+    }
+
+    /// The instant `millis` milliseconds after `start` (`None` for "never").
+    fn instant(&self, millis: u64) -> Option<Instant> {
+        (millis != u64::MAX).then(|| self.start + Duration::from_millis(millis))
     }
 }
 
@@ -112,6 +143,12 @@ pub(crate) struct Shared {
     wake: OwnedFd,
     /// Written to wake one worker waiting in epoll when events were queued (see `queue`).
     kick: OwnedFd,
+    /// Written to wake the acceptor: a deadline earlier than it sleeps to, or every slot
+    /// holder serving (see `Pollers::leave_epoll`).
+    alarm: OwnedFd,
+    /// When the acceptor next sweeps deadlines, in [`CoarseClock::millis`] (`u64::MAX`:
+    /// nothing is parked). Never later than the earliest deadline of a parked connection.
+    sweep_at: AtomicU64,
     /// Events a worker took from epoll but has not served.
     ready: crossbeam_deque::Injector<Event>,
     pub(crate) listener: Listener,
@@ -161,6 +198,7 @@ impl Shared {
             EventData::new_u64(KICK),
             EventFlags::IN | EventFlags::ET,
         )?;
+        let alarm = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
         let stderr = settings.stderr.clone();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.threads)
@@ -181,6 +219,8 @@ impl Shared {
             epoll,
             wake,
             kick,
+            alarm,
+            sweep_at: AtomicU64::new(u64::MAX),
             ready: crossbeam_deque::Injector::new(),
             listener,
             pool,
@@ -247,14 +287,16 @@ impl Shared {
                     let stream = Arc::clone(&conn.stream);
                     let key = self.table.reserve();
                     conn.key = key;
+                    let deadline = Instant::now() + self.settings.limits.header_read_timeout;
                     let parked = Parked {
                         conn,
                         park: Park::Head,
-                        deadline: Instant::now() + self.settings.limits.header_read_timeout,
+                        deadline,
                     };
                     // Parked before it is registered, so its first event finds it.
                     match self.table.park(key, parked) {
-                        Parking::Parked => {}
+                        // The acceptor reads `sweep_at` before it sleeps: no alarm needed.
+                        Parking::Parked => _ = self.sweep_before(deadline),
                         // Shutting down (a fresh slot has no pending event).
                         Parking::Pending(parked) | Parking::Refused(parked) => {
                             self.close(parked.conn);
@@ -410,9 +452,15 @@ impl Shared {
                 parked.conn.buf.shrink(self.settings.read_buffer);
             }
             let key = parked.conn.key;
+            let deadline = parked.deadline;
             let parking = self.table.park(key, parked);
             match parking {
-                Parking::Parked => return,
+                Parking::Parked => {
+                    if self.sweep_before(deadline) {
+                        self.wake_acceptor();
+                    }
+                    return;
+                }
                 // An event came while we held it: read again.
                 Parking::Pending(back) => {
                     parked = back;
@@ -469,6 +517,19 @@ impl Shared {
         }
     }
 
+    /// Makes the acceptor sweep no later than `deadline`; true when that is earlier than it
+    /// planned (a sleeping acceptor must then be woken). Cheap when it is not: one load.
+    fn sweep_before(&self, deadline: Instant) -> bool {
+        let at = self.clock.millis(deadline);
+        at < self.sweep_at.load(Ordering::Acquire)
+            && self.sweep_at.fetch_min(at, Ordering::AcqRel) > at
+    }
+
+    /// Wakes the acceptor (see [`alarm`](Shared::alarm)).
+    fn wake_acceptor(&self) {
+        let _ = rustix::io::write(&self.alarm, &1u64.to_ne_bytes());
+    }
+
     /// A queued event, if any. The caller then calls [`kick_if_queued`](Self::kick_if_queued)
     /// (once it is not waiting in epoll itself), so each kicked worker passes the kick on and
     /// queued events never wait behind a slow app while workers sleep.
@@ -502,12 +563,16 @@ impl Shared {
         // sees this one waiting and kicks it (see `kick_if_queued`).
         std::sync::atomic::fence(Ordering::SeqCst);
         if let Some(event) = self.take_ready() {
-            self.pollers.leave_epoll();
+            if self.pollers.leave_epoll() {
+                self.wake_acceptor();
+            }
             self.kick_if_queued();
             return Ok(Some(event));
         }
         let waited = epoll::wait(&self.epoll, events, None);
-        self.pollers.leave_epoll();
+        if self.pollers.leave_epoll() {
+            self.wake_acceptor();
+        }
         let ready = match waited {
             Ok((ready, _)) => ready,
             Err(rustix::io::Errno::INTR) => return Ok(None),
@@ -528,6 +593,7 @@ impl Shared {
     /// A worker: waits on the epoll set and serves what it wakes for, until shutdown.
     fn worker_loop(self: &Arc<Self>) {
         let mut events = [MaybeUninit::<epoll::Event>::uninit(); EVENTS_PER_WAIT];
+        let mut in_a_row = 0;
         'slot: while self.pollers.acquire(&self.shutdown) {
             loop {
                 let event = match self.next_event(&mut events) {
@@ -545,6 +611,12 @@ impl Shared {
                     let _ = rustix::io::read(&self.kick, &mut count);
                 } else if event.key != WAKE {
                     self.on_event(event);
+                    in_a_row += 1;
+                    if in_a_row == FAIR_SHARE {
+                        // sched_yield: at once when no other thread is ready to run here.
+                        in_a_row = 0;
+                        std::thread::yield_now();
+                    }
                 } else if self.shutdown.load(Ordering::Acquire) {
                     // epoll wakes one waiter per new event: poke the eventfd again so the
                     // next waiting worker wakes up and stops too.
@@ -570,9 +642,22 @@ impl Shared {
     }
 
     /// Closes parked connections whose deadline passed: idle ones quietly, half-sent heads
-    /// and bodies with 408.
+    /// and bodies with 408. Plans the next sweep for the earliest deadline left.
     fn sweep(&self, now: Instant) {
-        let expired = self.table.drain_parked(|p| p.deadline <= now);
+        // From here on, a worker that parks a connection lowers `sweep_at` itself (and wakes
+        // this thread, which then looks again): no deadline is missed while the table is read.
+        self.sweep_at.store(u64::MAX, Ordering::SeqCst);
+        let mut earliest: Option<Instant> = None;
+        let expired = self.table.drain_parked(|p| {
+            if p.deadline <= now {
+                return true;
+            }
+            earliest = Some(earliest.map_or(p.deadline, |e| e.min(p.deadline)));
+            false
+        });
+        if let Some(earliest) = earliest {
+            self.sweep_before(earliest);
+        }
         for (_, parked) in expired {
             let late = match parked.park {
                 Park::Head if !parked.conn.buf.is_empty() => {
@@ -632,47 +717,61 @@ impl Shared {
     /// `serve_forever`: starts the workers, then accepts and sweeps until shutdown; then
     /// closes idle connections and waits (up to the shutdown timeout) for requests in flight.
     pub(crate) fn run_reactor(self: &Arc<Self>) -> io::Result<()> {
-        self.clock.advance(Instant::now());
         for _ in 0..self.settings.threads {
             let shared = Arc::clone(self);
             self.workers.fetch_add(1, Ordering::AcqRel);
             self.pool.spawn(move || shared.worker_loop());
         }
-        let mut last_sweep = Instant::now();
-        let mut last_tick = Instant::now();
         let mut paused_until: Option<Instant> = None;
+        // Watching for stuck apps: ticking every POLLER_TICK since the given instant.
+        let mut watching: Option<Instant> = Some(Instant::now());
+        let mut last_tick = Instant::now();
         while !self.shutdown.load(Ordering::Acquire) {
             let now = Instant::now();
-            self.clock.advance(now);
-            let tick = if self.pollers.serving() {
-                POLLER_TICK
-            } else {
-                SWEEP_EVERY
-            };
-            let wait = match paused_until {
+            let mut wake_at = self.clock.instant(self.sweep_at.load(Ordering::Acquire));
+            if watching.is_some() {
+                let tick = last_tick + POLLER_TICK;
+                wake_at = Some(wake_at.map_or(tick, |at| at.min(tick)));
+            }
+            let woke = match paused_until {
                 Some(until) if until > now => {
-                    std::thread::sleep((until - now).min(SWEEP_EVERY));
-                    None
+                    let wait = wake_at.map_or(until, |at| at.min(until));
+                    std::thread::sleep(wait.saturating_duration_since(now));
+                    Woke::NOTHING
                 }
                 _ => {
                     paused_until = None;
-                    Some(wait_ready_or_wake(&self.listener, &self.wake, tick)?)
+                    let timeout = wake_at.map(|at| at.saturating_duration_since(now));
+                    wait_acceptor(&self.listener, &self.wake, &self.alarm, timeout)?
                 }
             };
             if self.shutdown.load(Ordering::Acquire) {
                 break;
             }
-            if wait == Some(true) {
+            if woke.connection {
                 paused_until = self.accept_all();
             }
             let now = Instant::now();
-            self.clock.advance(now);
-            if now.duration_since(last_tick) >= POLLER_TICK {
+            if woke.alarm && watching.is_none() && self.pollers.watch_requested() {
+                // Every slot holder was serving (the alarm may also be an earlier deadline).
+                // Often one is back in epoll already, and then there is nothing to watch.
+                if !self.pollers.stop_watching() {
+                    watching = Some(now);
+                    last_tick = now;
+                }
+            }
+            if let Some(since) = watching.filter(|_| now.duration_since(last_tick) >= POLLER_TICK) {
                 last_tick = now;
                 self.pollers.monitor();
+                if now.duration_since(since) >= WATCH_AT_LEAST && self.pollers.stop_watching() {
+                    watching = None;
+                }
             }
-            if now.duration_since(last_sweep) >= SWEEP_EVERY {
-                last_sweep = now;
+            if self
+                .clock
+                .instant(self.sweep_at.load(Ordering::Acquire))
+                .is_some_and(|at| at <= now)
+            {
                 self.sweep(now);
             }
         }
@@ -706,7 +805,7 @@ impl Shared {
             guard = self
                 .idle
                 .1
-                .wait_timeout(guard, left.min(SWEEP_EVERY))
+                .wait_timeout(guard, left.min(IDLE_POLL))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
@@ -761,20 +860,55 @@ fn head_buffer_limit(limits: &super::Limits) -> usize {
     limits.max_header_bytes + limits.max_request_line + 2
 }
 
-/// Waits until the listener is readable or the wake eventfd fired.
-fn wait_ready_or_wake(listener: &Listener, wake: &OwnedFd, timeout: Duration) -> io::Result<bool> {
+/// What woke the acceptor.
+#[derive(Debug, Clone, Copy)]
+struct Woke {
+    /// The listener is readable.
+    connection: bool,
+    /// Its alarm eventfd fired (and was reset).
+    alarm: bool,
+}
+
+impl Woke {
+    const NOTHING: Woke = Woke {
+        connection: false,
+        alarm: false,
+    };
+}
+
+/// Waits until the listener is readable, the alarm or the wake eventfd fired, or `timeout`
+/// (`None`: no timeout) passed.
+fn wait_acceptor(
+    listener: &Listener,
+    wake: &OwnedFd,
+    alarm: &OwnedFd,
+    timeout: Option<Duration>,
+) -> io::Result<Woke> {
     use rustix::event::{PollFd, Timespec};
-    let spec = Timespec::try_from(timeout).unwrap_or(Timespec {
-        tv_sec: 1,
-        tv_nsec: 0,
+    let spec = timeout.map(|t| {
+        Timespec::try_from(t).unwrap_or(Timespec {
+            tv_sec: i64::MAX,
+            tv_nsec: 0,
+        })
     });
     let mut fds = [
         PollFd::from_borrowed_fd(listener.as_fd(), PollFlags::IN),
         PollFd::from_borrowed_fd(wake.as_fd(), PollFlags::IN),
+        PollFd::from_borrowed_fd(alarm.as_fd(), PollFlags::IN),
     ];
-    match rustix::event::poll(&mut fds, Some(&spec)) {
-        Ok(_) => Ok(!fds[0].revents().is_empty()),
-        Err(rustix::io::Errno::INTR) => Ok(false),
+    match rustix::event::poll(&mut fds, spec.as_ref()) {
+        Ok(_) => {
+            let alarm_fired = !fds[2].revents().is_empty();
+            if alarm_fired {
+                let mut count = [0u8; 8];
+                let _ = rustix::io::read(alarm, &mut count);
+            }
+            Ok(Woke {
+                connection: !fds[0].revents().is_empty(),
+                alarm: alarm_fired,
+            })
+        }
+        Err(rustix::io::Errno::INTR) => Ok(Woke::NOTHING),
         Err(e) => Err(e.into()),
     }
 }
