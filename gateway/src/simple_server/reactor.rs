@@ -58,8 +58,6 @@ const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
 /// always finds more work would otherwise run until the scheduler preempts it, and whatever
 /// waits behind it waits a whole time slice (the tail of the latency).
 const FAIR_SHARE: u32 = 16;
-/// Slack on every deadline taken from the coarse clock, which may lag by one kernel tick.
-const COARSE_SLACK: Duration = Duration::from_millis(20);
 /// The longest a wait for the workers to finish sleeps between looks.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// After an `accept` error such as EMFILE, wait this long before accepting again.
@@ -68,37 +66,18 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// response instead of a reset).
 const LINGER: Duration = Duration::from_secs(2);
 
-/// The clock deadlines are taken from on the hot path: the kernel's coarse monotonic clock
-/// (`CLOCK_MONOTONIC_COARSE`, read in the vDSO without a system call and cheaper than the
-/// precise clock), which advances once per kernel tick. Deadlines taken from it get
-/// [`COARSE_SLACK`], so a connection is never closed early.
+/// The origin of the acceptor's sweep plan ([`Shared::sweep_at`] counts milliseconds
+/// from it).
 #[derive(Debug)]
-struct CoarseClock {
+struct Epoch {
     start: Instant,
-    /// The coarse clock's reading at `start`.
-    coarse_start: Duration,
 }
 
-fn coarse_now() -> Duration {
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
-    Duration::new(
-        u64::try_from(now.tv_sec).unwrap_or(0),
-        u32::try_from(now.tv_nsec).unwrap_or(0),
-    )
-}
-
-impl CoarseClock {
+impl Epoch {
     fn new() -> Self {
-        CoarseClock {
+        Epoch {
             start: Instant::now(),
-            coarse_start: coarse_now(),
         }
-    }
-
-    /// `timeout` from (about) now, never early.
-    fn deadline(&self, timeout: Duration) -> Instant {
-        let elapsed = coarse_now().saturating_sub(self.coarse_start);
-        self.start + elapsed + timeout + COARSE_SLACK
     }
 
     /// An instant as whole milliseconds since `start`, rounded up.
@@ -161,7 +140,7 @@ pub(crate) struct Shared {
     workers: AtomicUsize,
     idle: (Mutex<()>, Condvar),
     pub(crate) shutdown: AtomicBool,
-    clock: CoarseClock,
+    epoch: Epoch,
 }
 
 impl std::fmt::Debug for Shared {
@@ -233,7 +212,7 @@ impl Shared {
             workers: AtomicUsize::new(0),
             idle: (Mutex::new(()), Condvar::new()),
             shutdown: AtomicBool::new(false),
-            clock: CoarseClock::new(),
+            epoch: Epoch::new(),
         })
     }
 
@@ -359,6 +338,9 @@ impl Shared {
         let limit = head_buffer_limit(limits);
         // An event means bytes (or a close) arrived: read at least once.
         let mut must_read = true;
+        // A deadline that starts now: set when the connection is parked (one clock read per
+        // park, and none when the request is served before it parks).
+        let mut starts: Option<Duration> = None;
         loop {
             let ready = loop {
                 let mut room = limit;
@@ -380,7 +362,7 @@ impl Shared {
                             room = room.max(total);
                             if parked.park != Park::Body {
                                 parked.park = Park::Body;
-                                parked.deadline = self.clock.deadline(limits.body_read_timeout);
+                                starts = Some(limits.body_read_timeout);
                             }
                         }
                     }
@@ -402,7 +384,7 @@ impl Shared {
                             }
                         } else if parked.park == Park::Idle {
                             parked.park = Park::Head;
-                            parked.deadline = self.clock.deadline(limits.header_read_timeout);
+                            starts = Some(limits.header_read_timeout);
                         }
                     }
                     Ok(Filled::WouldBlock) => break false,
@@ -423,22 +405,25 @@ impl Shared {
                     Served::KeepAlive(conn) => {
                         must_read = !conn.buf.drained || hangup;
                         let idle = conn.buf.is_empty();
+                        starts = Some(if idle {
+                            limits.keep_alive_timeout
+                        } else {
+                            limits.header_read_timeout
+                        });
                         Parked {
                             conn,
                             park: if idle { Park::Idle } else { Park::Head },
-                            deadline: self.clock.deadline(if idle {
-                                limits.keep_alive_timeout
-                            } else {
-                                limits.header_read_timeout
-                            }),
+                            deadline: self.epoch.start,
                         }
                     }
                     Served::Linger(conn) => {
                         must_read = true;
+                        // Set at once: the reads below check it.
+                        starts = None;
                         Parked {
                             conn,
                             park: Park::Linger,
-                            deadline: self.clock.deadline(LINGER),
+                            deadline: Instant::now() + LINGER,
                         }
                     }
                     Served::Lost(key) => {
@@ -450,6 +435,9 @@ impl Shared {
             }
             if parked.park == Park::Idle {
                 parked.conn.buf.shrink(self.settings.read_buffer);
+            }
+            if let Some(timeout) = starts.take() {
+                parked.deadline = Instant::now() + timeout;
             }
             let key = parked.conn.key;
             let deadline = parked.deadline;
@@ -520,7 +508,7 @@ impl Shared {
     /// Makes the acceptor sweep no later than `deadline`; true when that is earlier than it
     /// planned (a sleeping acceptor must then be woken). Cheap when it is not: one load.
     fn sweep_before(&self, deadline: Instant) -> bool {
-        let at = self.clock.millis(deadline);
+        let at = self.epoch.millis(deadline);
         at < self.sweep_at.load(Ordering::Acquire)
             && self.sweep_at.fetch_min(at, Ordering::AcqRel) > at
     }
@@ -728,7 +716,7 @@ impl Shared {
         let mut last_tick = Instant::now();
         while !self.shutdown.load(Ordering::Acquire) {
             let now = Instant::now();
-            let mut wake_at = self.clock.instant(self.sweep_at.load(Ordering::Acquire));
+            let mut wake_at = self.epoch.instant(self.sweep_at.load(Ordering::Acquire));
             if watching.is_some() {
                 let tick = last_tick + POLLER_TICK;
                 wake_at = Some(wake_at.map_or(tick, |at| at.min(tick)));
@@ -768,7 +756,7 @@ impl Shared {
                 }
             }
             if self
-                .clock
+                .epoch
                 .instant(self.sweep_at.load(Ordering::Acquire))
                 .is_some_and(|at| at <= now)
             {
