@@ -110,6 +110,13 @@ impl Headers {
         headers
     }
 
+    /// Appends a pair the server makes itself (`Content-Length` with its digits, `Connection:
+    /// close`): valid by construction, so not checked again on every response.
+    pub(crate) fn append_trusted(&mut self, name: &'static str, value: &str) {
+        debug_assert!(check_pair(name, value).is_ok(), "{name}: {value}");
+        self.push(name, value);
+    }
+
     /// Appends a pair that was already validated.
     fn push(&mut self, name: &str, value: &str) {
         self.non_ascii |= !name.is_ascii() || !value.is_ascii();

@@ -299,7 +299,7 @@ impl BaseHandler for ServerHandler<'_> {
                 }
                 (None, Some(length)) => {
                     let mut digits = [0; 20];
-                    let _ = headers.append("Content-Length", decimal(length, &mut digits));
+                    headers.append_trusted("Content-Length", decimal(length, &mut digits));
                     Framing::Length(length)
                 }
                 (None, None) => Framing::Pending,
@@ -307,7 +307,7 @@ impl BaseHandler for ServerHandler<'_> {
         };
         if self.framing == Framing::Pending {
             if minor >= 1 {
-                let _ = headers.append("Transfer-Encoding", "chunked");
+                headers.append_trusted("Transfer-Encoding", "chunked");
                 self.framing = Framing::Chunked;
             } else {
                 self.framing = Framing::Close;
@@ -315,9 +315,9 @@ impl BaseHandler for ServerHandler<'_> {
             }
         }
         if !self.exchange.keep_alive {
-            let _ = headers.append("Connection", "close");
+            headers.append_trusted("Connection", "close");
         } else if minor == 0 {
-            let _ = headers.append("Connection", "keep-alive");
+            headers.append_trusted("Connection", "keep-alive");
         }
     }
 
@@ -356,8 +356,8 @@ impl BaseHandler for ServerHandler<'_> {
             }
             Framing::Chunked => {
                 self.body_written += data.len() as u64;
-                let size = format!("{:x}\r\n", data.len());
-                self.send(size.as_bytes())?;
+                let mut size = [0; 18];
+                self.send(chunk_size_line(data.len(), &mut size))?;
                 self.send(data)?;
                 self.send(b"\r\n")
             }
@@ -453,6 +453,23 @@ pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&digits[i..]).unwrap_or("0")
 }
 
+/// A chunk's size line, `<hex>\r\n`, written into `buf` without allocating.
+fn chunk_size_line(n: usize, buf: &mut [u8; 18]) -> &[u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut i = buf.len() - 2;
+    buf[i..].copy_from_slice(b"\r\n");
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = HEX[n % 16];
+        n /= 16;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
 /// `26/Nov/2026 12:48:59` (UTC; the reference uses local time).
 pub(crate) fn log_date() -> String {
     let now = SystemTime::now()
@@ -509,5 +526,20 @@ impl std::fmt::Display for LogPeer {
             Some(ip) => ip.fmt(f),
             None => f.write_str("-"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chunk_size_lines_are_lower_case_hex() {
+        let mut buf = [0; 18];
+        assert_eq!(super::chunk_size_line(0, &mut buf), b"0\r\n");
+        assert_eq!(super::chunk_size_line(255, &mut buf), b"ff\r\n");
+        assert_eq!(super::chunk_size_line(0x1000, &mut buf), b"1000\r\n");
+        assert_eq!(
+            super::chunk_size_line(usize::MAX, &mut buf),
+            format!("{:x}\r\n", usize::MAX).as_bytes()
+        );
     }
 }
