@@ -146,9 +146,10 @@ pub const SERVER_SOFTWARE: &str = concat!("gateway/", env!("CARGO_PKG_VERSION"))
 /// # Ok::<(), std::io::Error>(())
 /// ```
 ///
-/// The two connection deadlines (`header_read_timeout`, `keep_alive_timeout`) are enforced
-/// by a sweep every 100 ms against a clock the workers read without a system call: a
-/// connection is never closed early, and up to about 200 ms late.
+/// The connection deadlines (`header_read_timeout`, `keep_alive_timeout`,
+/// `body_read_timeout`) are enforced by the acceptor, which sleeps until the earliest of them
+/// (rounded up to the millisecond) and then sweeps: a connection is never closed early, and
+/// late only by the time the acceptor takes to wake.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Limits {

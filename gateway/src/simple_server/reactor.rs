@@ -54,9 +54,10 @@ const POLLER_TICK: Duration = Duration::from_millis(2);
 /// busy server does not wake it again at every turn of its workers).
 const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
 /// Events a worker serves in a row before it yields its core to any other thread that is
-/// ready to run: on a machine shared with the clients (or with other workers), a worker that
-/// always finds more work would otherwise run until the scheduler preempts it, and whatever
-/// waits behind it waits a whole time slice (the tail of the latency).
+/// ready to run (when no backlog is queued): on a machine shared with the clients (or with
+/// other workers), a worker that always finds more work would otherwise run until the
+/// scheduler preempts it, and whatever waits behind it waits a whole time slice (the tail of
+/// the latency).
 const FAIR_SHARE: u32 = 16;
 /// The longest a wait for the workers to finish sleeps between looks.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -600,8 +601,11 @@ impl Shared {
                 } else if event.key != WAKE {
                     self.on_event(event);
                     in_a_row += 1;
-                    if in_a_row == FAIR_SHARE {
-                        // sched_yield: at once when no other thread is ready to run here.
+                    // With a backlog queued, the queue is what keeps connections fair, and
+                    // yielding would only cost switches: yield when this worker keeps finding
+                    // new events one by one (a few busy connections served in a loop).
+                    if in_a_row >= FAIR_SHARE && self.ready.is_empty() {
+                        // sched_yield: returns at once when no other thread waits for the core.
                         in_a_row = 0;
                         std::thread::yield_now();
                     }
