@@ -59,6 +59,9 @@ const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
 /// scheduler preempts it, and whatever waits behind it waits a whole time slice (the tail of
 /// the latency).
 const FAIR_SHARE: u32 = 16;
+/// An `epoll_wait` that took this long slept: the worker rested, and its count of events in
+/// a row starts again (a worker that sleeps between requests has nothing to yield).
+const SLEPT: Duration = Duration::from_micros(20);
 /// The longest a wait for the workers to finish sleeps between looks.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// After an `accept` error such as EMFILE, wait this long before accepting again.
@@ -542,7 +545,14 @@ impl Shared {
 
     /// The next event for this worker: a queued one, else one from epoll (queueing the rest
     /// of what epoll returned, and waking a waiting worker for them).
-    fn next_event(&self, events: &mut [MaybeUninit<epoll::Event>]) -> io::Result<Option<Event>> {
+    ///
+    /// Sets `rested` when this worker slept in `epoll_wait` (the events it serves after that
+    /// are no longer "in a row", see [`FAIR_SHARE`]).
+    fn next_event(
+        &self,
+        events: &mut [MaybeUninit<epoll::Event>],
+        rested: &mut bool,
+    ) -> io::Result<Option<Event>> {
         if let Some(event) = self.take_ready() {
             self.kick_if_queued();
             return Ok(Some(event));
@@ -558,7 +568,10 @@ impl Shared {
             self.kick_if_queued();
             return Ok(Some(event));
         }
+        let entered = Instant::now();
         let waited = epoll::wait(&self.epoll, events, None);
+        // Events already waiting come back in a microsecond or two; longer means it slept.
+        *rested = entered.elapsed() >= SLEPT;
         if self.pollers.leave_epoll() {
             self.wake_acceptor();
         }
@@ -585,7 +598,8 @@ impl Shared {
         let mut in_a_row = 0;
         'slot: while self.pollers.acquire(&self.shutdown) {
             loop {
-                let event = match self.next_event(&mut events) {
+                let mut rested = false;
+                let event = match self.next_event(&mut events, &mut rested) {
                     Ok(Some(event)) => event,
                     Ok(None) => continue,
                     Err(e) => {
@@ -599,6 +613,9 @@ impl Shared {
                     let mut count = [0u8; 8];
                     let _ = rustix::io::read(&self.kick, &mut count);
                 } else if event.key != WAKE {
+                    if rested {
+                        in_a_row = 0;
+                    }
                     self.on_event(event);
                     in_a_row += 1;
                     // With a backlog queued, the queue is what keeps connections fair, and
