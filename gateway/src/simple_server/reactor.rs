@@ -735,12 +735,19 @@ impl Shared {
         // Watching for stuck apps: ticking every POLLER_TICK since the given instant.
         let mut watching: Option<Instant> = Some(Instant::now());
         let mut last_tick = Instant::now();
+        // After a false alarm (a holder was back in epoll by the time this thread woke), the
+        // alarm is re-armed only at this instant, so a busy server cannot ring it at every
+        // turn of its workers.
+        let mut rearm_at: Option<Instant> = None;
         while !self.shutdown.load(Ordering::Acquire) {
             let now = Instant::now();
             let mut wake_at = self.epoch.instant(self.sweep_at.load(Ordering::Acquire));
             if watching.is_some() {
                 let tick = last_tick + POLLER_TICK;
                 wake_at = Some(wake_at.map_or(tick, |at| at.min(tick)));
+            }
+            if let Some(rearm) = rearm_at {
+                wake_at = Some(wake_at.map_or(rearm, |at| at.min(rearm)));
             }
             let woke = match paused_until {
                 Some(until) if until > now => {
@@ -761,9 +768,22 @@ impl Shared {
                 paused_until = self.accept_all();
             }
             let now = Instant::now();
-            if woke.alarm && watching.is_none() && self.pollers.watch_requested() {
+            if woke.alarm
+                && watching.is_none()
+                && rearm_at.is_none()
+                && self.pollers.watch_requested()
+            {
                 // Every slot holder was serving (the alarm may also be an earlier deadline).
-                // Often one is back in epoll already, and then there is nothing to watch.
+                // Often one is back in epoll already: then look again a little later.
+                if self.pollers.any_in_epoll() {
+                    rearm_at = Some(now + WATCH_AT_LEAST);
+                } else {
+                    watching = Some(now);
+                    last_tick = now;
+                }
+            }
+            if rearm_at.is_some_and(|at| at <= now) {
+                rearm_at = None;
                 if !self.pollers.stop_watching() {
                     watching = Some(now);
                     last_tick = now;
