@@ -1428,23 +1428,7 @@ fn python_http_client_keep_alive_and_chunked_post() {
 #[test]
 fn blocking_apps_do_not_starve_other_connections() {
     let server = start(router(), |b| b.threads(8));
-    let mut sleepers: Vec<Client> = (0..4).map(|_| Client::connect(server.addr)).collect();
-    for client in &mut sleepers {
-        client.send(get("/sleep"));
-    }
-    thread::sleep(Duration::from_millis(50));
-    let fast = one_response(server.addr, get_close("/fast"));
-    assert_eq!(fast.text(), "hello world");
-    // Ordering, not timing: the fast answer came while every sleeper was still asleep.
-    for client in &mut sleepers {
-        assert!(
-            client.bytes_within(Duration::from_millis(1)).is_empty(),
-            "the fast request was only answered after a blocking one finished"
-        );
-    }
-    for client in &mut sleepers {
-        assert_eq!(client.response().text(), "slept");
-    }
+    assert_served_while_apps_block(server.addr);
 }
 
 // ---- WSGIRequestHandler override points ---------------------------------------------------

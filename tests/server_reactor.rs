@@ -120,21 +120,6 @@ fn the_acceptor_sleeps_until_something_needs_it() {
     //    leave epoll wakes it, and it opens a slot, so another request is answered while the
     //    sleepers still sleep.
     thread::sleep(Duration::from_millis(300));
-    let mut sleepers: Vec<Client> = (0..4).map(|_| Client::connect(addr)).collect();
-    for client in &mut sleepers {
-        client.send(get("/sleep"));
-    }
-    thread::sleep(Duration::from_millis(50));
-    let fast = one_response(addr, get_close("/fast"));
-    assert_eq!(fast.text(), "hello world");
-    for client in &mut sleepers {
-        assert!(
-            client.bytes_within(Duration::from_millis(1)).is_empty(),
-            "the fast request was only answered after a blocking one finished"
-        );
-    }
-    for client in &mut sleepers {
-        assert_eq!(client.response().text(), "slept");
-    }
+    assert_served_while_apps_block(addr);
     stop(server, thread);
 }

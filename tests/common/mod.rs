@@ -441,6 +441,28 @@ pub fn assert_serves(addr: SocketAddr) {
 /// - `/panic`: panics;
 /// - `/p/...`: answers the REQUEST_URI;
 /// - anything else: `hello world`, without reading the body.
+/// Four requests to `/sleep` (a blocking app) and then one to `/fast`: the fast one must be
+/// answered while every sleeper still sleeps (ordering, not timing), then each sleeper gets
+/// its answer. Needs a server with more workers than cores.
+pub fn assert_served_while_apps_block(addr: SocketAddr) {
+    let mut sleepers: Vec<Client> = (0..4).map(|_| Client::connect(addr)).collect();
+    for client in &mut sleepers {
+        client.send(get("/sleep"));
+    }
+    thread::sleep(Duration::from_millis(50));
+    let fast = one_response(addr, get_close("/fast"));
+    assert_eq!(fast.text(), "hello world");
+    for client in &mut sleepers {
+        assert!(
+            client.bytes_within(Duration::from_millis(1)).is_empty(),
+            "the fast request was only answered after a blocking one finished"
+        );
+    }
+    for client in &mut sleepers {
+        assert_eq!(client.response().text(), "slept");
+    }
+}
+
 pub fn router() -> impl App {
     app_fn(|env, sr| {
         let path = env.get("PATH_INFO").unwrap_or_default().to_owned();

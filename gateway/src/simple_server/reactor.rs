@@ -129,7 +129,7 @@ pub(crate) struct Shared {
     /// Written to wake the acceptor: a deadline earlier than it sleeps to, or every slot
     /// holder serving (see `Pollers::leave_epoll`).
     alarm: OwnedFd,
-    /// When the acceptor next sweeps deadlines, in [`CoarseClock::millis`] (`u64::MAX`:
+    /// When the acceptor next sweeps deadlines, in [`Epoch::millis`] (`u64::MAX`:
     /// nothing is parked). Never later than the earliest deadline of a parked connection.
     sweep_at: AtomicU64,
     /// Events a worker took from epoll but has not served.
@@ -417,6 +417,7 @@ impl Shared {
                         Parked {
                             conn,
                             park: if idle { Park::Idle } else { Park::Head },
+                            // Replaced from `starts` if it parks (not read before then).
                             deadline: self.epoch.start,
                         }
                     }
