@@ -430,17 +430,6 @@ pub fn assert_serves(addr: SocketAddr) {
     assert_eq!(response.text(), "/p/still-serving");
 }
 
-// ---- apps -------------------------------------------------------------------------------------
-
-/// Routes by PATH_INFO:
-/// - `/lazy`: a body of unknown length (three chunks);
-/// - `/204`, `/304`: bodiless statuses (`/304` returns a body that must not be sent);
-/// - `/echo`: reads `wsgi.input` to its end, then once more, and answers
-///   `cl=<CONTENT_LENGTH>;<body>`;
-/// - `/sleep`: sleeps 300 ms;
-/// - `/panic`: panics;
-/// - `/p/...`: answers the REQUEST_URI;
-/// - anything else: `hello world`, without reading the body.
 /// Four requests to `/sleep` (a blocking app) and then one to `/fast`: the fast one must be
 /// answered while every sleeper still sleeps (ordering, not timing), then each sleeper gets
 /// its answer. Needs a server with more workers than cores.
@@ -463,6 +452,17 @@ pub fn assert_served_while_apps_block(addr: SocketAddr) {
     }
 }
 
+// ---- apps -------------------------------------------------------------------------------------
+
+/// Routes by PATH_INFO:
+/// - `/lazy`: a body of unknown length (three chunks);
+/// - `/204`, `/304`: bodiless statuses (`/304` returns a body that must not be sent);
+/// - `/echo`: reads `wsgi.input` to its end, then once more, and answers
+///   `cl=<CONTENT_LENGTH>;<body>`;
+/// - `/sleep`: sleeps 300 ms;
+/// - `/panic`: panics;
+/// - `/p/...`: answers the REQUEST_URI;
+/// - anything else: `hello world`, without reading the body.
 pub fn router() -> impl App {
     app_fn(|env, sr| {
         let path = env.get("PATH_INFO").unwrap_or_default().to_owned();
