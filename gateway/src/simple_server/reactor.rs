@@ -548,11 +548,13 @@ impl Shared {
     /// of what epoll returned, and waking a waiting worker for them).
     ///
     /// Sets `rested` when this worker slept in `epoll_wait` (the events it serves after that
-    /// are no longer "in a row", see [`FAIR_SHARE`]).
+    /// are no longer "in a row", see [`FAIR_SHARE`]), and `full` when the wait filled its
+    /// whole batch.
     fn next_event(
         &self,
         events: &mut [MaybeUninit<epoll::Event>],
         rested: &mut bool,
+        full: &mut bool,
     ) -> io::Result<Option<Event>> {
         if let Some(event) = self.take_ready() {
             self.kick_if_queued();
@@ -570,6 +572,7 @@ impl Shared {
             return Ok(Some(event));
         }
         let entered = Instant::now();
+        let room = events.len();
         let waited = epoll::wait(&self.epoll, events, None);
         // Events already waiting come back in a microsecond or two; longer means it slept.
         *rested = entered.elapsed() >= SLEPT;
@@ -581,6 +584,7 @@ impl Shared {
             Err(rustix::io::Errno::INTR) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        *full = ready.len() == room;
         let Some((first, rest)) = ready.split_first() else {
             return Ok(None);
         };
@@ -597,10 +601,12 @@ impl Shared {
     fn worker_loop(self: &Arc<Self>) {
         let mut events = [MaybeUninit::<epoll::Event>::uninit(); EVENTS_PER_WAIT];
         let mut in_a_row = 0;
+        // The last epoll_wait filled its whole batch: a backlog waits in the kernel.
+        let mut full = false;
         'slot: while self.pollers.acquire(&self.shutdown) {
             loop {
                 let mut rested = false;
-                let event = match self.next_event(&mut events, &mut rested) {
+                let event = match self.next_event(&mut events, &mut rested, &mut full) {
                     Ok(Some(event)) => event,
                     Ok(None) => continue,
                     Err(e) => {
@@ -619,10 +625,11 @@ impl Shared {
                     }
                     self.on_event(event);
                     in_a_row += 1;
-                    // With a backlog queued, the queue is what keeps connections fair, and
-                    // yielding would only cost switches: yield when this worker keeps finding
-                    // new events one by one (a few busy connections served in a loop).
-                    if in_a_row >= FAIR_SHARE && self.ready.is_empty() {
+                    // With a backlog (queued, or a full batch from epoll), the queue is what
+                    // keeps connections fair, and yielding would only cost switches: yield
+                    // when this worker keeps finding new events a few at a time (a few busy
+                    // connections served in a loop).
+                    if in_a_row >= FAIR_SHARE && self.ready.is_empty() && !full {
                         // sched_yield: returns at once when no other thread waits for the core.
                         in_a_row = 0;
                         std::thread::yield_now();
