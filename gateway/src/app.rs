@@ -385,7 +385,7 @@ impl<'a> StartResponse<'a> {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let headers = Headers::from_pairs(headers);
+        let headers = Headers::from_pairs_in(crate::spare::headers(), headers);
         self.sink.start_response(status, headers, exc_info)?;
         Ok(Write {
             start_response: self,

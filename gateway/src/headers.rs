@@ -159,19 +159,40 @@ impl Headers {
         K: AsRef<str>,
         V: AsRef<str>,
     {
+        Headers::from_pairs_in(Headers::new(), pairs)
+    }
+
+    /// [`from_pairs`](Headers::from_pairs) into `spare`, an empty set whose allocations are
+    /// reused (see `crate::spare`).
+    pub(crate) fn from_pairs_in<I, K, V>(mut spare: Headers, pairs: I) -> Result<Self, HeaderError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        debug_assert!(spare.text.is_empty() && spare.spans.is_empty() && !spare.non_ascii);
         let iter = pairs.into_iter();
-        let mut headers = Headers {
-            // Room for the pairs the engine adds (Content-Length, Date, ...) too.
-            text: String::with_capacity(128),
-            spans: Vec::with_capacity(iter.size_hint().0 + 4),
-            non_ascii: false,
-        };
+        // Room for the pairs the engine adds (Content-Length, Date, ...) too.
+        spare.text.reserve(128);
+        spare.spans.reserve(iter.size_hint().0 + 4);
         for (name, value) in iter {
             let (name, value) = (name.as_ref(), value.as_ref());
             check_pair(name, value)?;
-            headers.push(name, value);
+            spare.push(name, value);
         }
-        Ok(headers)
+        Ok(spare)
+    }
+
+    /// Removes every pair, keeping the allocations.
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+        self.non_ascii = false;
+    }
+
+    /// The bytes this set's allocations hold.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.text.capacity() + self.spans.capacity() * std::mem::size_of::<Span>()
     }
 
     /// Number of pairs, duplicates included.
@@ -618,8 +639,28 @@ fn check_pair(name: &str, value: &str) -> Result<(), HeaderError> {
 /// U+00FF: a byte scan, so the usual clean text never decodes a `char`. In UTF-8, a byte from
 /// 0xC4 up starts a character above U+00FF, and every control character is one byte.
 fn needs_char_check(text: &str, tab_ok: bool) -> bool {
-    text.bytes()
-        .any(|b| (b < 0x20 && !(tab_ok && b == b'\t')) || b == 0x7f || b >= 0xc4)
+    let suspect = |b: u8| (b < 0x20 && !(tab_ok && b == b'\t')) || b == 0x7f || b >= 0xc4;
+    // Eight bytes at a time: a word with no byte below 0x20, at 0x7F or from 0x80 up is
+    // clean; any other word is looked at byte by byte.
+    let mut words = text.as_bytes().chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_ne_bytes(word.try_into().expect("chunks of 8"));
+        if !plain_ascii_word(w) && word.iter().any(|&b| suspect(b)) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| suspect(b))
+}
+
+/// True when no byte of `w` is below 0x20, equal to 0x7F, or from 0x80 up (the classic
+/// "has a byte less than n" and "has a zero byte" word tricks, exact about whether one exists).
+fn plain_ascii_word(w: u64) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let del = w ^ (ONES * 0x7f);
+    let is_del = del.wrapping_sub(ONES) & !del & HIGH;
+    (below_space | is_del | (w & HIGH)) == 0
 }
 
 /// Checks a header name: no control character (U+0000..=U+001F, U+007F), nothing above U+00FF.
@@ -757,3 +798,36 @@ impl fmt::Display for HeaderError {
 }
 
 impl std::error::Error for HeaderError {}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_char_check;
+
+    /// The byte-by-byte rule the word-at-a-time scan must agree with.
+    fn naive(text: &str, tab_ok: bool) -> bool {
+        text.bytes()
+            .any(|b| (b < 0x20 && !(tab_ok && b == b'\t')) || b == 0x7f || b >= 0xc4)
+    }
+
+    #[test]
+    fn the_word_scan_agrees_with_the_byte_rule_everywhere() {
+        let odd: Vec<String> = (0u8..0x80)
+            .map(|b| char::from(b).to_string())
+            .chain(["\u{e9}", "\u{ff}", "\u{100}", "\u{2615}", "\u{1f600}"].map(String::from))
+            .collect();
+        for len in 0..20 {
+            for at in 0..len {
+                for c in &odd {
+                    let text = format!("{}{c}{}", "a".repeat(at), "Z".repeat(len - at - 1));
+                    for tab_ok in [false, true] {
+                        assert_eq!(
+                            needs_char_check(&text, tab_ok),
+                            naive(&text, tab_ok),
+                            "{text:?} tab_ok={tab_ok}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -67,6 +67,7 @@ mod request;
 mod response;
 mod route;
 mod routing_args;
+mod spare;
 mod status;
 
 #[doc(hidden)]

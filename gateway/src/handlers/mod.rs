@@ -126,6 +126,8 @@ impl HandlerState {
     /// assert_eq!((state.status_code, state.headers_sent, state.status), (0, false, None));
     /// ```
     pub fn reset(&mut self) {
+        // The status text and headers go on to this thread's next response (see `spare`).
+        crate::spare::give_back(self.status.take(), self.headers.take());
         *self = HandlerState::default();
     }
 }
@@ -1190,7 +1192,7 @@ pub trait BaseHandler {
             .into());
         }
         let state = self.state_mut();
-        state.status = Some(status.to_owned());
+        state.status = Some(crate::spare::status(status));
         state.status_code = code;
         state.headers = Some(headers);
         Ok(())

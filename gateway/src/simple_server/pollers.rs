@@ -217,12 +217,14 @@ impl Pollers {
     }
 
     /// The acceptor's tick: opens a slot when every holder is stuck, closes one when more
-    /// than one holder is idle.
-    pub(crate) fn monitor(&self) {
+    /// than one holder is idle. True when the holders finished something since the last tick
+    /// (the acceptor then looks again less often).
+    pub(crate) fn monitor(&self) -> bool {
         let handled = self.handled();
         let idle = self.idle();
         let mut state = self.lock();
-        let stuck = idle == 0 && handled == state.last_handled && state.holders >= state.allowed;
+        let progressed = handled != state.last_handled;
+        let stuck = idle == 0 && !progressed && state.holders >= state.allowed;
         state.last_handled = handled;
         if stuck && state.standby > 0 {
             state.allowed += 1;
@@ -231,6 +233,7 @@ impl Pollers {
             state.allowed -= 1;
             self.shrinking.store(true, Ordering::Relaxed);
         }
+        progressed
     }
 
     /// Wakes every standby worker (shutdown).
@@ -253,16 +256,16 @@ mod tests {
         // The one holder is serving and making progress: no new slot.
         pollers.lock().standby = 1;
         pollers.handled_one();
-        pollers.monitor();
+        assert!(pollers.monitor(), "progress since the last tick");
         assert_eq!(pollers.lock().allowed, 1);
         // No progress since the last tick: a slot opens.
-        pollers.monitor();
+        assert!(!pollers.monitor());
         assert_eq!(pollers.lock().allowed, 2);
         assert!(!pollers.stop_watching(), "an extra slot is open");
         // Two holders idle in epoll: the extra slot closes.
         pollers.enter_epoll();
         pollers.enter_epoll();
-        pollers.monitor();
+        let _ = pollers.monitor();
         assert_eq!(pollers.lock().allowed, 1);
     }
 

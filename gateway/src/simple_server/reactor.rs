@@ -48,8 +48,14 @@ const KICK: u64 = u64::MAX - 2;
 /// ready queue, where every worker looks before it waits: under load most requests are
 /// found there, and a worker stuck in a slow app holds none of them back.
 const EVENTS_PER_WAIT: usize = 16;
-/// How often the acceptor checks for workers stuck in apps while every slot holder is serving.
+/// How often the acceptor checks for workers stuck in apps while every slot holder is serving,
+/// at first: holders that finish nothing in this long count as stuck.
 const POLLER_TICK: Duration = Duration::from_millis(2);
+/// The longest the acceptor waits between those checks: each check that finds the holders
+/// making progress doubles the wait up to this (a server busy for good costs about a hundred
+/// wake-ups a second, not five hundred), and a check that finds none shortens it again. An
+/// app that blocks is noticed within about twice this.
+const POLLER_TICK_MAX: Duration = Duration::from_millis(8);
 /// Once woken to watch, the acceptor watches at least this long before it may stop (so a
 /// busy server does not wake it again at every turn of its workers).
 const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
@@ -743,6 +749,7 @@ impl Shared {
         // Watching for stuck apps: ticking every POLLER_TICK since the given instant.
         let mut watching: Option<Instant> = Some(Instant::now());
         let mut last_tick = Instant::now();
+        let mut tick = POLLER_TICK;
         // After a false alarm (a holder was back in epoll by the time this thread woke), the
         // alarm is re-armed only at this instant, so a busy server cannot ring it at every
         // turn of its workers.
@@ -751,8 +758,8 @@ impl Shared {
             let now = Instant::now();
             let mut wake_at = self.epoch.instant(self.sweep_at.load(Ordering::Acquire));
             if watching.is_some() {
-                let tick = last_tick + POLLER_TICK;
-                wake_at = Some(wake_at.map_or(tick, |at| at.min(tick)));
+                let next = last_tick + tick;
+                wake_at = Some(wake_at.map_or(next, |at| at.min(next)));
             }
             if let Some(rearm) = rearm_at {
                 wake_at = Some(wake_at.map_or(rearm, |at| at.min(rearm)));
@@ -788,6 +795,7 @@ impl Shared {
                 } else {
                     watching = Some(now);
                     last_tick = now;
+                    tick = POLLER_TICK;
                 }
             }
             if rearm_at.is_some_and(|at| at <= now) {
@@ -795,11 +803,16 @@ impl Shared {
                 if !self.pollers.stop_watching() {
                     watching = Some(now);
                     last_tick = now;
+                    tick = POLLER_TICK;
                 }
             }
-            if let Some(since) = watching.filter(|_| now.duration_since(last_tick) >= POLLER_TICK) {
+            if let Some(since) = watching.filter(|_| now.duration_since(last_tick) >= tick) {
                 last_tick = now;
-                self.pollers.monitor();
+                tick = if self.pollers.monitor() {
+                    (tick * 2).min(POLLER_TICK_MAX)
+                } else {
+                    POLLER_TICK
+                };
                 if now.duration_since(since) >= WATCH_AT_LEAST && self.pollers.stop_watching() {
                     watching = None;
                 }

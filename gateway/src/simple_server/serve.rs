@@ -1,7 +1,6 @@
 //! One request on a connection: parse, build the environ, run the app through the engine,
 //! recover the connection from `wsgi.input`, drain what the app left unread.
 
-use std::cell::Cell;
 use std::io;
 use std::net::Shutdown;
 
@@ -17,7 +16,6 @@ use super::handler::{Exchange, ServerHandler, error_response, escape_log, log_da
 use super::reactor::Shared;
 use super::request::{self, Framing, HttpError};
 use super::{Request, Settings, WsgiRequestHandler};
-use crate::environ::VarStorage;
 use crate::handlers::{BaseHandler, Outcome};
 use crate::{App, AppError, Body, Environ, Input, StartResponse};
 
@@ -39,19 +37,16 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let settings = &shared.settings;
     // Before anything can fail: a panic guard reads whether this request's response started.
     conn.fault.reset();
-    let mut scratch = Scratch::take();
-    let fields = std::mem::take(&mut scratch.fields);
+    let fields = scratch::fields();
     let head = match request::parse_into(conn.buf.bytes(), &settings.limits, fields) {
         Ok(Some(head)) => head,
         // A head that is not complete here overflowed the buffer: the limits reject it.
         Ok(None) => {
-            scratch.put();
             let head = request::is_head_request(conn.buf.bytes());
             let error = HttpError::BadRequest("incomplete request head");
             return reject(settings, conn, &error, head);
         }
         Err(error) => {
-            scratch.put();
             let head = request::is_head_request(conn.buf.bytes());
             return reject(settings, conn, &error, head);
         }
@@ -68,8 +63,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         };
         if let Some(error) = verdict {
             let is_head = head.is_head();
-            scratch.fields = head.headers;
-            scratch.put();
+            scratch::put_fields(head.headers);
             return reject(settings, conn, &error, is_head);
         }
     }
@@ -78,7 +72,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         &settings.request_base,
         &conn.peer_vars,
         settings.keep_underscore_headers,
-        std::mem::take(&mut scratch.storage),
+        scratch::storage(),
     );
     let hooks = &*settings.request_handler.0;
     let request = Request {
@@ -102,7 +96,7 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let (minor, is_head, peer) = (head.minor, head.is_head(), conn.peer.map(|p| p.ip()));
     let keep_alive = head.keep_alive && !single && !shared.shutdown.load(Ordering::Acquire);
     let app = shared.app_for(&mut conn.app);
-    let out = std::mem::take(&mut scratch.out);
+    let out = scratch::out();
     let fields = head.headers;
     // Runs the engine on `stream`, gives the scratch buffers back (dropping the environ, and
     // with it `wsgi.input`), and says whether the connection may carry another request.
@@ -130,13 +124,9 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         let finished = handler.run(&handled);
         let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
         let out = handler.into_buffer();
-        let storage = finished.environ.into_storage();
-        Scratch {
-            fields,
-            storage,
-            out,
-        }
-        .put();
+        scratch::put_storage(finished.environ.into_storage());
+        scratch::put_fields(fields);
+        scratch::put_out(out);
         keep_alive
     };
     if head.framing == Framing::Length(0) && !head.expect_continue {
@@ -186,40 +176,54 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
 
 /// The buffers one request needs (its fields, its environ's storage, the response buffer),
 /// kept per worker thread rather than per connection: an idle connection holds none of them,
-/// and no request allocates them anew.
-#[derive(Default)]
-struct Scratch {
-    fields: request::Fields,
-    storage: VarStorage,
-    out: Vec<u8>,
-}
+/// and no request allocates them anew. Each waits in a cell of its own, so taking one moves
+/// only that buffer.
+mod scratch {
+    use std::cell::Cell;
 
-/// The most bytes a scratch buffer keeps between requests.
-const KEEP_BYTES: usize = 64 * 1024;
+    use super::request::Fields;
+    use crate::environ::VarStorage;
 
-thread_local! {
-    static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
-}
+    /// The most bytes a scratch buffer keeps between requests.
+    pub(super) const KEEP_BYTES: usize = 64 * 1024;
 
-impl Scratch {
-    /// This thread's buffers (new ones the first time, or while a request holds them).
-    fn take() -> Scratch {
-        SCRATCH.with(Cell::take).unwrap_or_default()
+    thread_local! {
+        static FIELDS: Cell<Option<Fields>> = const { Cell::new(None) };
+        static STORAGE: Cell<Option<VarStorage>> = const { Cell::new(None) };
+        static OUT: Cell<Option<Vec<u8>>> = const { Cell::new(None) };
     }
 
-    /// Gives the buffers back for the next request on this thread, unless a big request
-    /// grew one past what is worth keeping (a thread would hold that memory for good).
-    fn put(mut self) {
-        if self.out.capacity() > KEEP_BYTES {
-            self.out = Vec::new();
+    /// This thread's buffer (a new one the first time, or while a request holds it).
+    pub(super) fn fields() -> Fields {
+        FIELDS.with(Cell::take).unwrap_or_default()
+    }
+
+    pub(super) fn storage() -> VarStorage {
+        STORAGE.with(Cell::take).unwrap_or_default()
+    }
+
+    pub(super) fn out() -> Vec<u8> {
+        OUT.with(Cell::take).unwrap_or_default()
+    }
+
+    /// Gives a buffer back for the next request on this thread, unless a big request grew it
+    /// past what is worth keeping (a thread would hold that memory for good).
+    pub(super) fn put_fields(fields: Fields) {
+        if fields.bytes() <= KEEP_BYTES {
+            FIELDS.with(|cell| cell.set(Some(fields)));
         }
-        if self.storage.bytes() > KEEP_BYTES {
-            self.storage = VarStorage::default();
+    }
+
+    pub(super) fn put_storage(storage: VarStorage) {
+        if storage.bytes() <= KEEP_BYTES {
+            STORAGE.with(|cell| cell.set(Some(storage)));
         }
-        if self.fields.bytes() > KEEP_BYTES {
-            self.fields = request::Fields::default();
+    }
+
+    pub(super) fn put_out(out: Vec<u8>) {
+        if out.capacity() <= KEEP_BYTES {
+            OUT.with(|cell| cell.set(Some(out)));
         }
-        SCRATCH.with(|scratch| scratch.set(Some(self)));
     }
 }
 
@@ -280,21 +284,13 @@ impl App for Handled<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{KEEP_BYTES, Scratch};
+    use super::scratch::{self, KEEP_BYTES};
 
     #[test]
     fn scratch_keeps_ordinary_buffers_and_drops_big_ones() {
-        let mut scratch = Scratch::take();
-        scratch.out = Vec::with_capacity(1024);
-        scratch.put();
-        assert_eq!(Scratch::take().out.capacity(), 1024);
-        let mut scratch = Scratch::take();
-        scratch.out = Vec::with_capacity(KEEP_BYTES + 1);
-        scratch.put();
-        assert_eq!(
-            Scratch::take().out.capacity(),
-            0,
-            "a big buffer is not kept"
-        );
+        scratch::put_out(Vec::with_capacity(1024));
+        assert_eq!(scratch::out().capacity(), 1024);
+        scratch::put_out(Vec::with_capacity(KEEP_BYTES + 1));
+        assert_eq!(scratch::out().capacity(), 0, "a big buffer is not kept");
     }
 }
