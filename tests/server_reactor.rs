@@ -121,5 +121,32 @@ fn the_acceptor_sleeps_until_something_needs_it() {
     //    sleepers still sleep.
     thread::sleep(Duration::from_millis(300));
     assert_served_while_apps_block(addr);
+
+    // 5. Under sustained load every holder is serving, so the acceptor watches for stuck
+    //    apps; while the workers keep finishing requests it looks every 8 ms at most, not
+    //    every 2 ms (which would be about 400 wake-ups in 800 ms).
+    let stop_load = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let loaders: Vec<_> = (0..6)
+        .map(|_| {
+            let stop_load = Arc::clone(&stop_load);
+            thread::spawn(move || {
+                let mut client = Client::connect(addr);
+                while !stop_load.load(std::sync::atomic::Ordering::Relaxed) {
+                    client.send(get("/p/load"));
+                    assert_eq!(client.response().text(), "/p/load");
+                }
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(200));
+    let woke = wakeups_during(Duration::from_millis(800));
+    stop_load.store(true, std::sync::atomic::Ordering::Relaxed);
+    for loader in loaders {
+        loader.join().expect("a load client failed");
+    }
+    assert!(
+        woke < 200,
+        "the acceptor woke {woke} times in 800 ms of load (a 2 ms tick would be about 400)"
+    );
     stop(server, thread);
 }
