@@ -25,6 +25,15 @@ struct Vars {
     text: String,
     /// Bytes of `text` that no entry uses any more (replaced or removed values).
     garbage: usize,
+    /// One bit per key length present (see [`length_bit`]; a removed key's bit stays): a
+    /// lookup of a name no key is as long as, such as `HTTPS` in a plain HTTP request's
+    /// environ, answers without a scan.
+    lengths: u64,
+}
+
+/// The bit of [`Vars::lengths`] for keys of `len` bytes (every length from 63 up shares one).
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 /// A variable: its name is `text[key.0..key.1]`, its value `text[value.0..value.1]`.
@@ -48,6 +57,9 @@ impl Vars {
     fn position(&self, key: &str) -> Option<usize> {
         // Lengths first: most names differ in length, and comparing two numbers is cheaper
         // than slicing the text.
+        if self.lengths & length_bit(key.len()) == 0 {
+            return None;
+        }
         let text = self.text.as_bytes();
         self.entries.iter().position(|e| {
             e.key.1 - e.key.0 == key.len() && text.get(e.key.0..e.key.1) == Some(key.as_bytes())
@@ -92,6 +104,7 @@ impl Vars {
 
     #[inline]
     fn push_entry(&mut self, entry: Entry) {
+        self.lengths |= length_bit(entry.key.1 - entry.key.0);
         if self.entries.capacity() == 0 {
             self.entries.reserve(TYPICAL_VARS);
         }
@@ -313,6 +326,7 @@ impl Environ {
             entries: storage.0,
             text: storage.1,
             garbage: 0,
+            lengths: 0,
         };
         environ
     }
@@ -332,6 +346,7 @@ impl Environ {
         let at = self.vars.text.len();
         self.vars.text.push_str(&prefix.0.text);
         self.vars.entries.reserve(TYPICAL_VARS);
+        self.vars.lengths |= prefix.0.lengths;
         self.vars
             .entries
             .extend(prefix.0.entries.iter().map(|e| Entry {
@@ -1277,4 +1292,49 @@ pub(crate) fn header_key(name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Environ, VarStorage, VarsPrefix};
+
+    #[test]
+    fn lookups_agree_with_the_entries_whatever_the_lengths() {
+        let prefix = VarsPrefix::new(&[("SERVER_NAME", "here"), ("K", "1")]);
+        let mut env = Environ::with_storage(VarStorage::default());
+        env.push_prefix(&prefix);
+        env.push_var("PATH_INFO", "/");
+        env.push_span("REQUEST_URI", 0..0);
+        env.insert(
+            "A_KEY_LONGER_THAN_SIXTY_THREE_BYTES_________________________________",
+            "x",
+        );
+        for (key, present) in [
+            ("SERVER_NAME", true),
+            ("K", true),
+            ("PATH_INFO", true),
+            ("REQUEST_URI", true),
+            (
+                "A_KEY_LONGER_THAN_SIXTY_THREE_BYTES_________________________________",
+                true,
+            ),
+            (
+                "A_KEY_LONGER_THAN_SIXTY_THREE_BYTES________________________________X",
+                false,
+            ),
+            ("HTTPS", false),
+            ("", false),
+            ("PATH_INFX", false),
+        ] {
+            assert_eq!(env.contains(key), present, "{key}");
+        }
+        env.remove("K");
+        assert!(!env.contains("K"));
+        env.insert("Q", "2");
+        assert_eq!(env.get("Q"), Some("2"));
+        // Recycled storage starts with no lengths.
+        let storage = env.into_storage();
+        let env = Environ::with_storage(storage);
+        assert!(!env.contains("PATH_INFO"));
+    }
 }
