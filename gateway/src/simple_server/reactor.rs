@@ -316,10 +316,12 @@ impl Shared {
         }
     }
 
-    /// An epoll event: take the connection if it is parked, and drive it.
-    fn on_event(&self, event: Event) {
+    /// An epoll event: take the connection if it is parked, and drive it. Returns the
+    /// instant the connection was parked again, when the clock was read for it.
+    fn on_event(&self, event: Event) -> Option<Instant> {
         let key = event.key;
         let parked = self.table.take(key);
+        let mut parked_at = None;
         if let Some(parked) = parked {
             self.pollers.set_active(true);
             // Apps' panics are caught by the engine; this guards the server's own code, so a
@@ -327,9 +329,12 @@ impl Shared {
             let driven = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 self.drive(parked, event.hangup)
             }));
-            if driven.is_err() {
-                self.table.release(key);
-                self.log("a connection's worker code panicked; the connection was dropped");
+            match driven {
+                Ok(at) => parked_at = at,
+                Err(_) => {
+                    self.table.release(key);
+                    self.log("a connection's worker code panicked; the connection was dropped");
+                }
             }
             self.pollers.set_active(false);
             if self.shutdown.load(Ordering::Acquire) {
@@ -337,13 +342,14 @@ impl Shared {
                 self.idle.1.notify_all();
             }
         }
+        parked_at
     }
 
     /// Works a connection until it must wait for the client again: reads until the socket
     /// would block (the registration is edge-triggered), serves every complete head
     /// (pipelined ones at once), and parks it, unless an event arrived meanwhile. After a
     /// `hangup` it reads until the end of the stream, which no later event would announce.
-    fn drive(&self, mut parked: Parked, mut hangup: bool) {
+    fn drive(&self, mut parked: Parked, mut hangup: bool) -> Option<Instant> {
         let limits = &self.settings.limits;
         let limit = head_buffer_limit(limits);
         // An event means bytes (or a close) arrived: read at least once.
@@ -390,7 +396,7 @@ impl Shared {
                             // the linger deadline holds here too, not only in the sweep.
                             if Instant::now() >= parked.deadline {
                                 self.close(parked.conn);
-                                return;
+                                return None;
                             }
                         } else if parked.park == Park::Idle {
                             parked.park = Park::Head;
@@ -404,13 +410,13 @@ impl Shared {
                     Ok(Filled::Full) => break true,
                     Ok(Filled::Eof) | Err(_) => {
                         self.close(parked.conn);
-                        return;
+                        return None;
                     }
                 }
             };
             if ready {
                 let served = self.serve_guarded(parked.conn);
-                let Some(served) = served else { return };
+                let Some(served) = served else { return None };
                 parked = match served {
                     Served::KeepAlive(conn) => {
                         must_read = !conn.buf.drained || hangup;
@@ -439,7 +445,7 @@ impl Shared {
                     }
                     Served::Lost(key) => {
                         self.table.release(key);
-                        return;
+                        return None;
                     }
                 };
                 continue;
@@ -447,8 +453,11 @@ impl Shared {
             if parked.park == Park::Idle {
                 parked.conn.buf.shrink(self.settings.read_buffer);
             }
+            let mut read_at = None;
             if let Some(timeout) = starts.take() {
-                parked.deadline = Instant::now() + timeout;
+                let now = Instant::now();
+                parked.deadline = now + timeout;
+                read_at = Some(now);
             }
             let key = parked.conn.key;
             let deadline = parked.deadline;
@@ -458,7 +467,7 @@ impl Shared {
                     if self.sweep_before(deadline) {
                         self.wake_acceptor();
                     }
-                    return;
+                    return read_at;
                 }
                 // An event came while we held it: read again.
                 Parking::Pending(back) => {
@@ -470,7 +479,7 @@ impl Shared {
                 // Shutting down: close what would otherwise wait forever.
                 Parking::Refused(back) => {
                     self.close(back.conn);
-                    return;
+                    return None;
                 }
             }
         }
@@ -556,9 +565,13 @@ impl Shared {
     /// Sets `rested` when this worker slept in `epoll_wait` (the events it serves after that
     /// are no longer "in a row", see [`FAIR_SHARE`]), and `full` when the wait filled its
     /// whole batch.
+    ///
+    /// `last_read` is when this worker last read the clock, as it parked a connection: the
+    /// sleep is timed from then, so a wait costs one clock read, not two.
     fn next_event(
         &self,
         events: &mut [MaybeUninit<epoll::Event>],
+        last_read: Option<Instant>,
         rested: &mut bool,
         full: &mut bool,
     ) -> io::Result<Option<Event>> {
@@ -577,7 +590,8 @@ impl Shared {
             self.kick_if_queued();
             return Ok(Some(event));
         }
-        let entered = Instant::now();
+        // A connection parked just before: its clock read stands for this one.
+        let entered = last_read.unwrap_or_else(Instant::now);
         let room = events.len();
         let waited = epoll::wait(&self.epoll, events, None);
         // Events already waiting come back in a microsecond or two; longer means it slept.
@@ -609,10 +623,13 @@ impl Shared {
         let mut in_a_row = 0;
         // The last epoll_wait filled its whole batch: a backlog waits in the kernel.
         let mut full = false;
+        // When the last event's connection was parked, if the clock was read for it.
+        let mut last_read: Option<Instant> = None;
         'slot: while self.pollers.acquire(&self.shutdown) {
             loop {
                 let mut rested = false;
-                let event = match self.next_event(&mut events, &mut rested, &mut full) {
+                let next = self.next_event(&mut events, last_read.take(), &mut rested, &mut full);
+                let event = match next {
                     Ok(Some(event)) => event,
                     Ok(None) => continue,
                     Err(e) => {
@@ -629,7 +646,7 @@ impl Shared {
                     if rested {
                         in_a_row = 0;
                     }
-                    self.on_event(event);
+                    last_read = self.on_event(event);
                     in_a_row += 1;
                     // With a backlog (queued, or a full batch from epoll), the queue is what
                     // keeps connections fair, and yielding would only cost switches: yield
@@ -638,6 +655,7 @@ impl Shared {
                     if in_a_row >= FAIR_SHARE && self.ready.is_empty() && !full {
                         // sched_yield: returns at once when no other thread waits for the core.
                         in_a_row = 0;
+                        last_read = None;
                         std::thread::yield_now();
                     }
                 } else if self.shutdown.load(Ordering::Acquire) {
