@@ -416,7 +416,7 @@ impl Shared {
             };
             if ready {
                 let served = self.serve_guarded(parked.conn);
-                let Some(served) = served else { return None };
+                let served = served?;
                 parked = match served {
                     Served::KeepAlive(conn) => {
                         must_read = !conn.buf.drained || hangup;
