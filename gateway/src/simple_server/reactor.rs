@@ -415,8 +415,8 @@ impl Shared {
                 }
             };
             if ready {
-                let served = self.serve_guarded(parked.conn);
-                let served = served?;
+                // `None`: the connection is gone.
+                let served = self.serve_guarded(parked.conn)?;
                 parked = match served {
                     Served::KeepAlive(conn) => {
                         must_read = !conn.buf.drained || hangup;
