@@ -7,6 +7,7 @@
 #   benches/scripts/instructions.sh [requests per connection, default 5000]
 #   BIN=target/release/examples/routed_hello benches/scripts/instructions.sh   # another server
 #   (it must take --quiet --port N --threads N and answer GET / with "Hello World")
+#   REQUEST=browser benches/scripts/instructions.sh   # a browser's 700-byte head instead of wrk's
 set -u
 n=${1:-5000}; conns=4; port=18181
 out=callgrind.out.hello
