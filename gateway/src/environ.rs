@@ -382,10 +382,11 @@ impl Environ {
     /// Appends a variable whose name `write_key` writes and whose value is a span of the
     /// text, or, when a variable of that name exists at or after position `from`, appends
     /// `,` and the value to it (as repeated request headers are joined). A server's header
-    /// fields come last, so only they are searched.
+    /// fields come last, so only they are searched, and only when `from` is `Some` (the
+    /// caller passes `None` when it knows the name is new).
     pub(crate) fn push_or_join(
         &mut self,
-        from: usize,
+        from: Option<usize>,
         write_key: impl FnOnce(&mut String),
         value: std::ops::Range<usize>,
     ) {
@@ -393,6 +394,13 @@ impl Environ {
         let key_start = vars.text.len();
         write_key(&mut vars.text);
         let key = (key_start, vars.text.len());
+        let Some(from) = from else {
+            vars.push_entry(Entry {
+                key,
+                value: (value.start, value.end),
+            });
+            return;
+        };
         let text = vars.text.as_bytes();
         let name = &text[key.0..key.1];
         let found = vars.entries[from.min(vars.entries.len())..]
@@ -1281,7 +1289,10 @@ impl fmt::Debug for Extensions {
 }
 
 /// The CGI key of a request header's name, as `WSGIRequestHandler.get_environ` builds it
-/// before adding `HTTP_`: dashes to underscores, upper case (`X-Token` → `X_TOKEN`).
+/// before adding `HTTP_`: dashes to underscores, upper case (`X-Token` → `X_TOKEN`). The
+/// server's own fast version is `simple_server::environ::environ_key`; this one is the
+/// fuzzing model's.
+#[cfg(test)]
 pub(crate) fn header_key(name: &str) -> String {
     name.chars()
         .map(|c| {

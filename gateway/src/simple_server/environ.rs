@@ -1,6 +1,7 @@
 //! Building the request environ, as `WSGIRequestHandler.get_environ` does (PEP 3333,
 //! "environ Variables"), with gateway's deliberate differences.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -118,12 +119,17 @@ pub(crate) fn build_environ(
     let mut content_type = None;
     let mut content_length = None;
     let fields_start = env.len();
+    // A bit per key pushed from here on (see `key_bit`): a field whose bit is clear cannot
+    // repeat an earlier one, so the search for one to join is skipped (most requests repeat
+    // no field, and the search would make building the environ quadratic in the fields).
+    let mut keys_seen = 0u64;
     let absolute = match head.form {
         TargetForm::Absolute { start, len } => {
             // RFC 9112 §3.2.2: with an absolute-form target the Host field is ignored and
             // the target's authority is the host.
             let start = target_at.start + start;
             env.push_span("HTTP_HOST", span(start..start + len));
+            keys_seen |= key_bit("host");
             true
         }
         TargetForm::Origin | TargetForm::Asterisk => false,
@@ -137,22 +143,25 @@ pub(crate) fn build_environ(
             content_length.get_or_insert(());
             continue;
         }
-        if name.contains('_') && !keep_underscores || absolute && name.eq_ignore_ascii_case("host")
+        let mut room = [0; KEY_ROOM];
+        let (key, underscore) = environ_key(name, &mut room);
+        if underscore && !keep_underscores || absolute && key == "HTTP_HOST" {
+            continue;
+        }
+        // The reference skips a header whose key, less `HTTP_`, is already in the environ:
+        // one that turns into a CGI variable's name, or (`Http-X` after `X`) into an earlier
+        // header's key.
+        let bare = &key[5..];
+        if CGI_NAMES.contains(&bare)
+            || bare.len() > 5 && bare.starts_with("HTTP_") && env.get(bare).is_some()
         {
             continue;
         }
         let value = span(value);
-        match common_key(name) {
-            Some(key) => env.push_or_join(fields_start, |text| text.push_str(key), value),
-            // A header whose name turns into a CGI variable's is ignored, as the reference
-            // does (no common header's does).
-            None if CGI_NAMES.iter().any(|cgi| same_key(cgi, name)) => {}
-            // So is one whose name, less `Http-`, is an earlier header's (`X` then
-            // `Http-X`): the reference skips any header whose key is already in the environ.
-            None if is_http_prefixed(name)
-                && env.get(&crate::environ::header_key(name)).is_some() => {}
-            None => env.push_or_join(fields_start, |text| push_key(text, name), value),
-        }
+        let bit = key_bit(name);
+        let from = (keys_seen & bit != 0).then_some(fields_start);
+        keys_seen |= bit;
+        env.push_or_join(from, |text| text.push_str(&key), value);
     }
     match content_type {
         Some(value) => env.push_span("CONTENT_TYPE", span(value)),
@@ -196,84 +205,50 @@ fn offset_in(whole: &str, part: &str) -> Option<usize> {
         .filter(|&offset| offset + part.len() <= whole.len())
 }
 
-/// The `HTTP_*` keys of common request headers, which then cost no allocation.
-const COMMON_KEYS: [(&str, &str); 26] = [
-    ("host", "HTTP_HOST"),
-    ("user-agent", "HTTP_USER_AGENT"),
-    ("accept", "HTTP_ACCEPT"),
-    ("accept-encoding", "HTTP_ACCEPT_ENCODING"),
-    ("accept-language", "HTTP_ACCEPT_LANGUAGE"),
-    ("connection", "HTTP_CONNECTION"),
-    ("cookie", "HTTP_COOKIE"),
-    ("referer", "HTTP_REFERER"),
-    ("origin", "HTTP_ORIGIN"),
-    ("cache-control", "HTTP_CACHE_CONTROL"),
-    ("pragma", "HTTP_PRAGMA"),
-    ("authorization", "HTTP_AUTHORIZATION"),
-    ("if-none-match", "HTTP_IF_NONE_MATCH"),
-    ("if-modified-since", "HTTP_IF_MODIFIED_SINCE"),
-    ("range", "HTTP_RANGE"),
-    ("expect", "HTTP_EXPECT"),
-    ("transfer-encoding", "HTTP_TRANSFER_ENCODING"),
-    (
-        "upgrade-insecure-requests",
-        "HTTP_UPGRADE_INSECURE_REQUESTS",
-    ),
-    ("dnt", "HTTP_DNT"),
-    ("sec-fetch-dest", "HTTP_SEC_FETCH_DEST"),
-    ("sec-fetch-mode", "HTTP_SEC_FETCH_MODE"),
-    ("sec-fetch-site", "HTTP_SEC_FETCH_SITE"),
-    ("sec-fetch-user", "HTTP_SEC_FETCH_USER"),
-    ("x-forwarded-for", "HTTP_X_FORWARDED_FOR"),
-    ("x-forwarded-proto", "HTTP_X_FORWARDED_PROTO"),
-    ("x-requested-with", "HTTP_X_REQUESTED_WITH"),
-];
+/// Room on the stack for a header's environ key (longer names build a `String`).
+const KEY_ROOM: usize = 96;
 
-/// The environ key of a common header, without building it.
-fn common_key(name: &str) -> Option<&'static str> {
-    COMMON_KEYS
-        .iter()
-        .find(|(lower, _)| lower.len() == name.len() && lower.eq_ignore_ascii_case(name))
-        .map(|(_, key)| *key)
-}
-
-/// Appends a header's environ key: `HTTP_` and the name upper-cased, dashes turned to
-/// underscores.
-fn push_key(out: &mut String, name: &str) {
-    out.push_str("HTTP_");
-    out.extend(name.chars().map(key_char));
-}
-
-/// A header name that starts with `Http-` (or `Http_`): its key could be another header's.
-fn is_http_prefixed(name: &str) -> bool {
+/// A header's environ key: `HTTP_` and the name upper-cased, dashes turned to underscores,
+/// built in `room` (field names are tokens, so ASCII); and whether the name has an
+/// underscore of its own.
+fn environ_key<'r>(name: &str, room: &'r mut [u8; KEY_ROOM]) -> (Cow<'r, str>, bool) {
     let bytes = name.as_bytes();
-    bytes.len() > 5 && bytes[..4].eq_ignore_ascii_case(b"http") && matches!(bytes[4], b'-' | b'_')
-}
-
-fn key_char(c: char) -> char {
-    if c == '-' {
-        '_'
-    } else {
-        c.to_ascii_uppercase()
-    }
-}
-
-/// True when the header `name` would become the variable `key` (less its `HTTP_`).
-fn same_key(key: &str, name: &str) -> bool {
-    key.len() == name.len() && key.chars().zip(name.chars()).all(|(k, n)| k == key_char(n))
-}
-
-/// A header's environ key (see [`push_key`]).
-#[cfg(test)]
-fn header_key(name: &str) -> std::borrow::Cow<'static, str> {
-    match common_key(name) {
-        Some(key) => std::borrow::Cow::Borrowed(key),
-        None => {
-            let mut key = String::new();
-            push_key(&mut key, name);
-            std::borrow::Cow::Owned(key)
+    if name.is_ascii() && bytes.len() + 5 <= KEY_ROOM {
+        room[..5].copy_from_slice(b"HTTP_");
+        let mut underscore = false;
+        for (slot, &b) in room[5..].iter_mut().zip(bytes) {
+            underscore |= b == b'_';
+            *slot = if b == b'-' {
+                b'_'
+            } else {
+                b.to_ascii_uppercase()
+            };
+        }
+        if let Ok(key) = std::str::from_utf8(&room[..5 + bytes.len()]) {
+            return (Cow::Borrowed(key), underscore);
         }
     }
+    let mut key = String::with_capacity(5 + name.len());
+    key.push_str("HTTP_");
+    key.extend(name.chars().map(|c| {
+        if c == '-' {
+            '_'
+        } else {
+            c.to_ascii_uppercase()
+        }
+    }));
+    (Cow::Owned(key), name.contains('_'))
+}
+
+/// A bit standing for the environ key of the header `name` (its length and last character,
+/// as the key has them): two names with the same key have the same bit.
+fn key_bit(name: &str) -> u64 {
+    let last = match name.as_bytes().last() {
+        Some(b'-') => b'_',
+        Some(&b) => b.to_ascii_uppercase(),
+        None => 0,
+    };
+    1 << ((name.len() * 7 + usize::from(last)) % 64)
 }
 
 /// A client's address as environ values, made once per connection and shared by its requests.
@@ -322,20 +297,56 @@ mod tests {
     }
 
     #[test]
-    fn header_keys_common_and_not() {
-        use super::{COMMON_KEYS, header_key};
-        for (lower, key) in COMMON_KEYS {
-            let built: String = format!("HTTP_{}", lower.to_ascii_uppercase().replace('-', "_"));
-            assert_eq!(key, built, "{lower}");
-            assert_eq!(header_key(&lower.to_ascii_uppercase()), key);
+    fn environ_keys() {
+        use super::{KEY_ROOM, environ_key};
+        let long = "X-".repeat(60);
+        for (name, key, underscore) in [
+            ("Host", "HTTP_HOST", false),
+            ("user-agent", "HTTP_USER_AGENT", false),
+            ("X-Custom-Thing", "HTTP_X_CUSTOM_THING", false),
+            ("x_under", "HTTP_X_UNDER", true),
+            ("Http-X", "HTTP_HTTP_X", false),
+            ("caf\u{e9}", "HTTP_CAF\u{e9}", false),
+            (&long, &format!("HTTP_{}", "X_".repeat(60)), false),
+        ] {
+            let mut room = [0; KEY_ROOM];
+            assert_eq!(
+                environ_key(name, &mut room),
+                (key.into(), underscore),
+                "{name}"
+            );
         }
-        assert_eq!(header_key("X-Custom-Thing"), "HTTP_X_CUSTOM_THING");
-        assert!(super::same_key("SCRIPT_NAME", "script-name"));
-        assert!(!super::same_key("SCRIPT_NAME", "script-names"));
-        assert!(matches!(
-            header_key("Host"),
-            std::borrow::Cow::Borrowed("HTTP_HOST")
-        ));
+    }
+
+    #[test]
+    fn repeated_fields_are_joined_and_others_pushed_once() {
+        use super::super::request::parse;
+        use super::{Peer, build_environ};
+        let mut head = String::from("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nAccept: a\r\n");
+        // Many distinct fields: some share a key bit with X-A (same length and last letter).
+        let distinct: Vec<String> = (0..40).map(|i| format!("F{i}-A")).collect();
+        for name in &distinct {
+            head.push_str(&format!("{name}: {name}\r\nZ-A: z\r\n"));
+        }
+        head.push_str("x_a: 2\r\nX-a: 3\r\naccept: b\r\n\r\n");
+        let limits = super::super::Limits {
+            max_headers: 200,
+            ..Default::default()
+        };
+        let parsed = parse(head.as_bytes(), &limits)
+            .expect("valid")
+            .expect("whole");
+        let base = crate::environ::VarsPrefix::new(&[]);
+        let env = build_environ(&parsed, &base, &Peer::new(None), true, Default::default());
+        assert_eq!(env.get("HTTP_X_A"), Some("1,2,3"));
+        assert_eq!(env.get("HTTP_ACCEPT"), Some("a,b"));
+        assert_eq!(env.get("HTTP_Z_A"), Some(&*vec!["z"; 40].join(",")));
+        for name in &distinct {
+            let key = format!("HTTP_{}", name.to_ascii_uppercase().replace('-', "_"));
+            assert_eq!(env.get(&key), Some(name.as_str()), "{key}");
+        }
+        let keys: Vec<&str> = env.keys().filter(|k| k.starts_with("HTTP_")).collect();
+        assert_eq!(keys.len(), 4 + distinct.len(), "each key once: {keys:?}");
     }
 
     #[test]
