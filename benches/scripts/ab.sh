@@ -6,7 +6,8 @@
 #   benches/scripts/ab.sh /tmp/hello-base target/release/examples/hello
 #   ROUNDS=10 LEVELS="1 16 256" D=3 benches/scripts/ab.sh A B -- --threads 2
 #
-# Each binary must take --quiet --port N (and any arguments after --) and answer GET /.
+# Each binary must take --quiet --port N (and any arguments after --) and answer GET /; A or B
+# may be a command with arguments, such as "benches/scripts/peer.sh limit" (a peer server).
 # Prints per level: each binary's median and mean req/s (with its standard error), median p99 and
 # every run, and B/A of the medians.
 set -u
@@ -17,7 +18,9 @@ out=$(mktemp -d)
 one() { # bin label level
   local port pid res
   port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-  "$1" --quiet --port "$port" "${@:4}" >/dev/null 2>&1 &
+  # Word-split on purpose: a binary may come with arguments ("benches/scripts/peer.sh limit").
+  # shellcheck disable=SC2086
+  $1 --quiet --port "$port" "${@:4}" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
   local t=2; [ "$3" = 1 ] && t=1
