@@ -1292,7 +1292,7 @@ impl fmt::Debug for Extensions {
 /// before adding `HTTP_`: dashes to underscores, upper case (`X-Token` → `X_TOKEN`). The
 /// server's own fast version is `simple_server::environ::environ_key`; this one is the
 /// fuzzing model's.
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn header_key(name: &str) -> String {
     name.chars()
         .map(|c| {
