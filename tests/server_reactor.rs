@@ -123,8 +123,8 @@ fn the_acceptor_sleeps_until_something_needs_it() {
     assert_served_while_apps_block(addr);
 
     // 5. Under sustained load every holder is serving, so the acceptor watches for stuck
-    //    apps; while the workers keep finishing requests it looks every 8 ms at most, not
-    //    every 2 ms (which would be about 400 wake-ups in 800 ms).
+    //    apps; while the workers keep finishing requests its pairs of looks back off to
+    //    16 ms apart, instead of a look every 2 ms (about 400 wake-ups in 800 ms).
     let stop_load = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let loaders: Vec<_> = (0..6)
         .map(|_| {

@@ -18,9 +18,12 @@ thread_local! {
     static HEADERS: Cell<Option<Headers>> = const { Cell::new(None) };
 }
 
+// `try_with` throughout: a handler reset from a thread-local's destructor at thread exit must
+// not panic when these are gone already (it allocates, or drops, instead).
+
 /// `text` in this thread's spare string (a new one when there is none).
 pub(crate) fn status(text: &str) -> String {
-    let mut status = STATUS.with(Cell::take);
+    let mut status = STATUS.try_with(Cell::take).unwrap_or_default();
     status.clear();
     status.push_str(text);
     status
@@ -28,17 +31,21 @@ pub(crate) fn status(text: &str) -> String {
 
 /// This thread's spare headers, empty (new ones when there are none).
 pub(crate) fn headers() -> Headers {
-    HEADERS.with(Cell::take).unwrap_or_default()
+    HEADERS
+        .try_with(Cell::take)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// Keeps a status string and headers that are done with for the next response.
 pub(crate) fn give_back(status: Option<String>, headers: Option<Headers>) {
     if let Some(status) = status.filter(|s| s.capacity() <= KEEP_BYTES) {
-        STATUS.with(|spare| spare.set(status));
+        let _ = STATUS.try_with(|spare| spare.set(status));
     }
     if let Some(mut headers) = headers.filter(|h| h.capacity_bytes() <= KEEP_BYTES) {
         headers.clear();
-        HEADERS.with(|spare| spare.set(Some(headers)));
+        let _ = HEADERS.try_with(|spare| spare.set(Some(headers)));
     }
 }
 

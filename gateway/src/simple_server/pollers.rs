@@ -8,15 +8,66 @@
 //! Apps may block (on a database, a file, a sleep). The acceptor watches for that, but only
 //! while it can matter: when the last slot holder leaves epoll (every holder is serving) and
 //! workers stand by, [`Pollers::leave_epoll`] asks for the acceptor to be woken, and it
-//! then ticks [`Pollers::monitor`]. When every holder is busy and none of them finished
-//! anything since the last tick, one more slot opens and a standby worker takes it; when more
-//! than one holder sits idle in epoll, the extra slot closes again. Once a holder is back in
-//! epoll and no extra slot is open, the acceptor stops ticking. A fixed pool thus keeps a hot
+//! then looks at the holders (see [`Watch`]). When every holder is busy and none of them
+//! finished anything in [`STUCK_AFTER`], one more slot opens and a standby worker takes it;
+//! when more than one holder sits idle in epoll, the extra slot closes again. Once a holder is
+//! back in epoll and no extra slot is open, the acceptor stops looking. A fixed pool thus keeps a hot
 //! set of threads under CPU-bound load, still serves other connections while apps block, and
 //! costs no periodic wake-up while it does neither.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Slot holders that all serve and finish nothing in this long count as stuck.
+pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(2);
+
+/// The longest gap between two pairs of looks while the holders keep finishing requests.
+const WATCH_GAP_MAX: Duration = Duration::from_millis(16);
+
+/// When the watching acceptor looks at the slot holders next.
+///
+/// A decision takes two looks [`STUCK_AFTER`] apart: a sample of how many requests the
+/// holders have finished, then a [`monitor`](Pollers::monitor) that compares with it. While
+/// the holders keep finishing requests, the pairs back off (double their gap up to
+/// [`WATCH_GAP_MAX`]), so a server busy for good wakes its acceptor about a hundred times a
+/// second rather than five hundred; a decision that finds no progress makes the next one
+/// [`STUCK_AFTER`] later. "Stuck" always means nothing finished in [`STUCK_AFTER`]; an app that
+/// starts blocking while the server is busy is noticed within about 18 ms.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    /// The gap before the next sample after progress.
+    gap: Duration,
+    /// The next look decides (a sample was taken [`STUCK_AFTER`] before it).
+    deciding: bool,
+}
+
+impl Watch {
+    /// A new watch: its first look takes a sample.
+    pub(crate) fn new() -> Self {
+        Watch {
+            gap: STUCK_AFTER,
+            deciding: false,
+        }
+    }
+
+    /// Looks at the holders; returns how long to wait before the next look.
+    pub(crate) fn look(&mut self, pollers: &Pollers) -> Duration {
+        if !self.deciding {
+            pollers.sample();
+            self.deciding = true;
+            return STUCK_AFTER;
+        }
+        if pollers.monitor() {
+            self.gap = (self.gap * 2).min(WATCH_GAP_MAX);
+            self.deciding = false;
+            self.gap
+        } else {
+            self.gap = STUCK_AFTER;
+            STUCK_AFTER
+        }
+    }
+}
 
 #[derive(Debug)]
 struct State {
@@ -216,9 +267,16 @@ impl Pollers {
         !self.unwatched.0.load(Ordering::SeqCst)
     }
 
-    /// The acceptor's tick: opens a slot when every holder is stuck, closes one when more
-    /// than one holder is idle. True when the holders finished something since the last tick
-    /// (the acceptor then looks again less often).
+    /// Notes how many requests the holders have finished, for the next
+    /// [`monitor`](Pollers::monitor) to compare with.
+    pub(crate) fn sample(&self) {
+        let handled = self.handled();
+        self.lock().last_handled = handled;
+    }
+
+    /// The acceptor's decision: opens a slot when every holder is stuck (nothing finished
+    /// since the last sample or decision), closes one when more than one holder is idle. True
+    /// when the holders finished something meanwhile.
     pub(crate) fn monitor(&self) -> bool {
         let handled = self.handled();
         let idle = self.idle();
@@ -245,8 +303,9 @@ impl Pollers {
 
 #[cfg(test)]
 mod tests {
-    use super::Pollers;
+    use super::{Pollers, Watch};
     use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
 
     #[test]
     fn opens_a_slot_only_when_holders_are_stuck() {
@@ -286,6 +345,55 @@ mod tests {
         assert!(!pollers.leave_epoll(), "the acceptor is already watching");
         // Every holder is serving: the acceptor keeps watching.
         assert!(!pollers.stop_watching());
+    }
+
+    /// Runs a watch over simulated time: the one holder finishes a request every `every`;
+    /// returns the looks taken in `span`, and when (if ever) a second slot opened.
+    fn simulate(every: Duration, span: Duration) -> (usize, Option<Duration>) {
+        let pollers = Pollers::new(1, 2);
+        assert!(pollers.acquire(&AtomicBool::new(false)));
+        pollers.lock().standby = 1;
+        // Requests finished before the watch began: no look may take them for progress.
+        for _ in 0..3 {
+            pollers.handled_one();
+        }
+        let mut watch = Watch::new();
+        let (mut now, mut finished, mut looks, mut opened) =
+            (Duration::ZERO, Duration::ZERO, 0, None);
+        while now < span {
+            while finished + every <= now {
+                finished += every;
+                pollers.handled_one();
+            }
+            let wait = watch.look(&pollers);
+            looks += 1;
+            if opened.is_none() && pollers.lock().allowed > 1 {
+                opened = Some(now);
+            }
+            now += wait;
+        }
+        (looks, opened)
+    }
+
+    #[test]
+    fn an_app_blocking_a_few_milliseconds_per_request_still_gets_a_slot() {
+        // Every request takes 5 ms: some 2 ms window holds no completion, whatever the
+        // back-off.
+        let (_, opened) = simulate(Duration::from_millis(5), Duration::from_millis(200));
+        let opened = opened.expect("a second slot opens");
+        assert!(
+            opened <= Duration::from_millis(40),
+            "opened after {opened:?}"
+        );
+    }
+
+    #[test]
+    fn a_busy_server_is_looked_at_less_and_less_often() {
+        // A request finishes every 100 us: the holders are never stuck.
+        let (looks, opened) = simulate(Duration::from_micros(100), Duration::from_secs(1));
+        assert_eq!(opened, None);
+        // Pairs of looks 2 ms apart, every 18 ms once backed off: about 110, not 500.
+        assert!(looks < 150, "{looks} looks in 1 s");
     }
 
     #[test]

@@ -34,7 +34,7 @@ use rustix::event::{EventfdFlags, PollFlags, eventfd};
 use super::Settings;
 use super::conn::{CachedApp, Conn, ConnState, Filled, fill_blocking, wait_ready, write_all};
 use super::handler::error_response;
-use super::pollers::Pollers;
+use super::pollers::{Pollers, Watch};
 use super::request::{self, Arrival, HttpError};
 use super::serve::{Served, serve_request};
 use super::table::{Park, Parked, Parking, Tables};
@@ -48,14 +48,6 @@ const KICK: u64 = u64::MAX - 2;
 /// ready queue, where every worker looks before it waits: under load most requests are
 /// found there, and a worker stuck in a slow app holds none of them back.
 const EVENTS_PER_WAIT: usize = 16;
-/// How often the acceptor checks for workers stuck in apps while every slot holder is serving,
-/// at first: holders that finish nothing in this long count as stuck.
-const POLLER_TICK: Duration = Duration::from_millis(2);
-/// The longest the acceptor waits between those checks: each check that finds the holders
-/// making progress doubles the wait up to this (a server busy for good costs about a hundred
-/// wake-ups a second, not five hundred), and a check that finds none shortens it again. An
-/// app that blocks is noticed within about twice this.
-const POLLER_TICK_MAX: Duration = Duration::from_millis(8);
 /// Once woken to watch, the acceptor watches at least this long before it may stop (so a
 /// busy server does not wake it again at every turn of its workers).
 const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
@@ -567,7 +559,9 @@ impl Shared {
     /// whole batch.
     ///
     /// `last_read` is when this worker last read the clock, as it parked a connection: the
-    /// sleep is timed from then, so a wait costs one clock read, not two.
+    /// sleep is timed from then, so a wait costs one clock read, not two. The few locks and
+    /// writes between that read and the wait count too: a worker held up there for longer
+    /// than [`SLEPT`] counts as rested, and only yields later.
     fn next_event(
         &self,
         events: &mut [MaybeUninit<epoll::Event>],
@@ -667,6 +661,8 @@ impl Shared {
                 }
                 if self.pollers.handled_one() {
                     // Giving the slot back: pass on any kick this worker would have acted on.
+                    // (It may stand by for long: its last clock read is stale by then.)
+                    last_read = None;
                     self.pollers.release();
                     self.kick_if_queued();
                     continue 'slot;
@@ -764,10 +760,11 @@ impl Shared {
             self.pool.spawn(move || shared.worker_loop());
         }
         let mut paused_until: Option<Instant> = None;
-        // Watching for stuck apps: ticking every POLLER_TICK since the given instant.
+        // Watching for stuck apps since the given instant: the next look at the slot holders
+        // is due at `next_look` (see `Watch`).
         let mut watching: Option<Instant> = Some(Instant::now());
-        let mut last_tick = Instant::now();
-        let mut tick = POLLER_TICK;
+        let mut watch = Watch::new();
+        let mut next_look = Instant::now() + watch.look(&self.pollers);
         // After a false alarm (a holder was back in epoll by the time this thread woke), the
         // alarm is re-armed only at this instant, so a busy server cannot ring it at every
         // turn of its workers.
@@ -776,8 +773,7 @@ impl Shared {
             let now = Instant::now();
             let mut wake_at = self.epoch.instant(self.sweep_at.load(Ordering::Acquire));
             if watching.is_some() {
-                let next = last_tick + tick;
-                wake_at = Some(wake_at.map_or(next, |at| at.min(next)));
+                wake_at = Some(wake_at.map_or(next_look, |at| at.min(next_look)));
             }
             if let Some(rearm) = rearm_at {
                 wake_at = Some(wake_at.map_or(rearm, |at| at.min(rearm)));
@@ -812,25 +808,20 @@ impl Shared {
                     rearm_at = Some(now + WATCH_AT_LEAST);
                 } else {
                     watching = Some(now);
-                    last_tick = now;
-                    tick = POLLER_TICK;
+                    watch = Watch::new();
+                    next_look = now + watch.look(&self.pollers);
                 }
             }
             if rearm_at.is_some_and(|at| at <= now) {
                 rearm_at = None;
                 if !self.pollers.stop_watching() {
                     watching = Some(now);
-                    last_tick = now;
-                    tick = POLLER_TICK;
+                    watch = Watch::new();
+                    next_look = now + watch.look(&self.pollers);
                 }
             }
-            if let Some(since) = watching.filter(|_| now.duration_since(last_tick) >= tick) {
-                last_tick = now;
-                tick = if self.pollers.monitor() {
-                    (tick * 2).min(POLLER_TICK_MAX)
-                } else {
-                    POLLER_TICK
-                };
+            if let Some(since) = watching.filter(|_| now >= next_look) {
+                next_look = now + watch.look(&self.pollers);
                 if now.duration_since(since) >= WATCH_AT_LEAST && self.pollers.stop_watching() {
                     watching = None;
                 }
