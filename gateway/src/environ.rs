@@ -1290,9 +1290,8 @@ impl fmt::Debug for Extensions {
 
 /// The CGI key of a request header's name, as `WSGIRequestHandler.get_environ` builds it
 /// before adding `HTTP_`: dashes to underscores, upper case (`X-Token` → `X_TOKEN`). The
-/// server's own fast version is `simple_server::environ::environ_key`; this one is the
-/// fuzzing model's.
-#[cfg(any(test, feature = "fuzzing"))]
+/// server builds the keys of ASCII names on the stack (`simple_server::environ::environ_key`)
+/// and comes here for the rest; the fuzzing model uses this one.
 pub(crate) fn header_key(name: &str) -> String {
     name.chars()
         .map(|c| {

@@ -129,7 +129,7 @@ pub(crate) fn build_environ(
             // the target's authority is the host.
             let start = target_at.start + start;
             env.push_span("HTTP_HOST", span(start..start + len));
-            keys_seen |= key_bit("host");
+            keys_seen |= key_bit("HTTP_HOST");
             true
         }
         TargetForm::Origin | TargetForm::Asterisk => false,
@@ -158,7 +158,7 @@ pub(crate) fn build_environ(
             continue;
         }
         let value = span(value);
-        let bit = key_bit(name);
+        let bit = key_bit(&key);
         let from = (keys_seen & bit != 0).then_some(fields_start);
         keys_seen |= bit;
         env.push_or_join(from, |text| text.push_str(&key), value);
@@ -228,27 +228,15 @@ fn environ_key<'r>(name: &str, room: &'r mut [u8; KEY_ROOM]) -> (Cow<'r, str>, b
             return (Cow::Borrowed(key), underscore);
         }
     }
-    let mut key = String::with_capacity(5 + name.len());
-    key.push_str("HTTP_");
-    key.extend(name.chars().map(|c| {
-        if c == '-' {
-            '_'
-        } else {
-            c.to_ascii_uppercase()
-        }
-    }));
+    let key = format!("HTTP_{}", crate::environ::header_key(name));
     (Cow::Owned(key), name.contains('_'))
 }
 
-/// A bit standing for the environ key of the header `name` (its length and last character,
-/// as the key has them): two names with the same key have the same bit.
-fn key_bit(name: &str) -> u64 {
-    let last = match name.as_bytes().last() {
-        Some(b'-') => b'_',
-        Some(&b) => b.to_ascii_uppercase(),
-        None => 0,
-    };
-    1 << ((name.len() * 7 + usize::from(last)) % 64)
+/// A bit standing for an environ key (from its length and last byte): equal keys have the
+/// same bit.
+fn key_bit(key: &str) -> u64 {
+    let last = key.as_bytes().last().copied().unwrap_or(0);
+    1 << ((key.len() * 7 + usize::from(last)) % 64)
 }
 
 /// A client's address as environ values, made once per connection and shared by its requests.

@@ -11,13 +11,13 @@
 //! then looks at the holders (see [`Watch`]). When every holder is busy and none of them
 //! finished anything in [`STUCK_AFTER`], one more slot opens and a standby worker takes it;
 //! when more than one holder sits idle in epoll, the extra slot closes again. Once a holder is
-//! back in epoll and no extra slot is open, the acceptor stops looking. A fixed pool thus keeps a hot
-//! set of threads under CPU-bound load, still serves other connections while apps block, and
-//! costs no periodic wake-up while it does neither.
+//! back in epoll and no extra slot is open, the acceptor stops looking. A fixed pool thus
+//! keeps a hot set of threads under CPU-bound load, still serves other connections while apps
+//! block, and costs no periodic wake-up while it does neither.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Slot holders that all serve and finish nothing in this long count as stuck.
 pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(2);
@@ -25,7 +25,7 @@ pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(2);
 /// The longest gap between two pairs of looks while the holders keep finishing requests.
 const WATCH_GAP_MAX: Duration = Duration::from_millis(16);
 
-/// When the watching acceptor looks at the slot holders next.
+/// The acceptor watching the slot holders: since when, and when it looks next.
 ///
 /// A decision takes two looks [`STUCK_AFTER`] apart: a sample of how many requests the
 /// holders have finished, then a [`monitor`](Pollers::monitor) that compares with it. While
@@ -36,6 +36,10 @@ const WATCH_GAP_MAX: Duration = Duration::from_millis(16);
 /// starts blocking while the server is busy is noticed within about 18 ms.
 #[derive(Debug)]
 pub(crate) struct Watch {
+    /// When watching began.
+    pub(crate) since: Instant,
+    /// When the next look is due.
+    pub(crate) next: Instant,
     /// The gap before the next sample after progress.
     gap: Duration,
     /// The next look decides (a sample was taken [`STUCK_AFTER`] before it).
@@ -43,29 +47,33 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    /// A new watch: its first look takes a sample.
-    pub(crate) fn new() -> Self {
-        Watch {
+    /// Starts watching at `now` with a first look (a sample).
+    pub(crate) fn start(now: Instant, pollers: &Pollers) -> Self {
+        let mut watch = Watch {
+            since: now,
+            next: now,
             gap: STUCK_AFTER,
             deciding: false,
-        }
+        };
+        watch.look(now, pollers);
+        watch
     }
 
-    /// Looks at the holders; returns how long to wait before the next look.
-    pub(crate) fn look(&mut self, pollers: &Pollers) -> Duration {
-        if !self.deciding {
+    /// Looks at the holders at `now`, and plans the next look.
+    pub(crate) fn look(&mut self, now: Instant, pollers: &Pollers) {
+        let wait = if !self.deciding {
             pollers.sample();
             self.deciding = true;
-            return STUCK_AFTER;
-        }
-        if pollers.monitor() {
+            STUCK_AFTER
+        } else if pollers.monitor() {
             self.gap = (self.gap * 2).min(WATCH_GAP_MAX);
             self.deciding = false;
             self.gap
         } else {
             self.gap = STUCK_AFTER;
             STUCK_AFTER
-        }
+        };
+        self.next = now + wait;
     }
 }
 
@@ -305,7 +313,7 @@ impl Pollers {
 mod tests {
     use super::{Pollers, Watch};
     use std::sync::atomic::AtomicBool;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn opens_a_slot_only_when_holders_are_stuck() {
@@ -357,20 +365,20 @@ mod tests {
         for _ in 0..3 {
             pollers.handled_one();
         }
-        let mut watch = Watch::new();
-        let (mut now, mut finished, mut looks, mut opened) =
-            (Duration::ZERO, Duration::ZERO, 0, None);
-        while now < span {
-            while finished + every <= now {
+        let epoch = Instant::now();
+        let mut watch = Watch::start(epoch, &pollers);
+        let (mut finished, mut looks, mut opened) = (Duration::ZERO, 1, None);
+        while watch.next - epoch < span {
+            let now = watch.next;
+            while epoch + finished + every <= now {
                 finished += every;
                 pollers.handled_one();
             }
-            let wait = watch.look(&pollers);
+            watch.look(now, &pollers);
             looks += 1;
             if opened.is_none() && pollers.lock().allowed > 1 {
-                opened = Some(now);
+                opened = Some(now - epoch);
             }
-            now += wait;
         }
         (looks, opened)
     }

@@ -760,11 +760,8 @@ impl Shared {
             self.pool.spawn(move || shared.worker_loop());
         }
         let mut paused_until: Option<Instant> = None;
-        // Watching for stuck apps since the given instant: the next look at the slot holders
-        // is due at `next_look` (see `Watch`).
-        let mut watching: Option<Instant> = Some(Instant::now());
-        let mut watch = Watch::new();
-        let mut next_look = Instant::now() + watch.look(&self.pollers);
+        // Watching the slot holders for stuck apps (see `Watch`), or not.
+        let mut watching = Some(Watch::start(Instant::now(), &self.pollers));
         // After a false alarm (a holder was back in epoll by the time this thread woke), the
         // alarm is re-armed only at this instant, so a busy server cannot ring it at every
         // turn of its workers.
@@ -772,8 +769,8 @@ impl Shared {
         while !self.shutdown.load(Ordering::Acquire) {
             let now = Instant::now();
             let mut wake_at = self.epoch.instant(self.sweep_at.load(Ordering::Acquire));
-            if watching.is_some() {
-                wake_at = Some(wake_at.map_or(next_look, |at| at.min(next_look)));
+            if let Some(next) = watching.as_ref().map(|w| w.next) {
+                wake_at = Some(wake_at.map_or(next, |at| at.min(next)));
             }
             if let Some(rearm) = rearm_at {
                 wake_at = Some(wake_at.map_or(rearm, |at| at.min(rearm)));
@@ -807,22 +804,19 @@ impl Shared {
                 if self.pollers.any_in_epoll() {
                     rearm_at = Some(now + WATCH_AT_LEAST);
                 } else {
-                    watching = Some(now);
-                    watch = Watch::new();
-                    next_look = now + watch.look(&self.pollers);
+                    watching = Some(Watch::start(now, &self.pollers));
                 }
             }
             if rearm_at.is_some_and(|at| at <= now) {
                 rearm_at = None;
                 if !self.pollers.stop_watching() {
-                    watching = Some(now);
-                    watch = Watch::new();
-                    next_look = now + watch.look(&self.pollers);
+                    watching = Some(Watch::start(now, &self.pollers));
                 }
             }
-            if let Some(since) = watching.filter(|_| now >= next_look) {
-                next_look = now + watch.look(&self.pollers);
-                if now.duration_since(since) >= WATCH_AT_LEAST && self.pollers.stop_watching() {
+            if let Some(watch) = watching.as_mut().filter(|w| now >= w.next) {
+                watch.look(now, &self.pollers);
+                if now.duration_since(watch.since) >= WATCH_AT_LEAST && self.pollers.stop_watching()
+                {
                     watching = None;
                 }
             }

@@ -434,10 +434,6 @@ fn head_end(buf: &[u8]) -> Option<usize> {
     })
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    memchr::memchr(needle, haystack)
-}
-
 /// True when the request at the start of `buf` is a `HEAD` (its error responses carry no
 /// body), judged from its first bytes before the head is parsed.
 pub(crate) fn is_head_request(buf: &[u8]) -> bool {
@@ -469,7 +465,7 @@ pub(crate) fn arrival(buf: &[u8], limits: &Limits) -> Arrival {
     let head = &buf[start..];
     let Some(end) = head_end(head) else {
         let over = head.len() > limits.max_header_bytes
-            || memchr(b'\n', head).is_none() && head.len() > limits.max_request_line;
+            || memchr::memchr(b'\n', head).is_none() && head.len() > limits.max_request_line;
         return if over {
             Arrival::Ready
         } else {
@@ -594,7 +590,7 @@ pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
 pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseResult {
     let start = leading_empty_lines(buf);
     let buf = &buf[start..];
-    let line_end = match memchr(b'\n', buf) {
+    let line_end = match memchr::memchr(b'\n', buf) {
         None if buf.len() > limits.max_request_line => return Err(HttpError::UriTooLong),
         None => return Ok(None),
         Some(line_end) if line_end > limits.max_request_line => return Err(HttpError::UriTooLong),
@@ -825,8 +821,8 @@ mod tests {
         Limits::default()
     }
 
-    /// The first newline followed by CRLF or LF, one newline at a time: what `head_end`'s
-    /// two vectorised searches must agree with.
+    /// The first newline followed by CRLF or LF, one byte at a time: what `head_end`'s
+    /// vectorised newline search must agree with.
     fn head_end_by_lines(buf: &[u8]) -> Option<usize> {
         let mut i = 0;
         while let Some(pos) = buf[i..].iter().position(|&b| b == b'\n') {

@@ -175,14 +175,15 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
 }
 
 /// The buffers one request needs (its fields, its environ's storage, the response buffer),
-/// kept per worker thread rather than per connection: an idle connection holds none of them,
-/// and no request allocates them anew. Each waits in a cell of its own, so taking one moves
-/// only that buffer.
+/// kept per worker thread rather than per connection (see `crate::spare`): an idle connection
+/// holds none of them, and no request allocates them anew. Each waits in a slot of its own,
+/// so taking one moves only that buffer.
 mod scratch {
     use std::cell::Cell;
 
     use super::request::Fields;
     use crate::environ::VarStorage;
+    use crate::spare::{keep, take};
 
     /// The most bytes a scratch buffer keeps between requests.
     pub(super) const KEEP_BYTES: usize = 64 * 1024;
@@ -195,35 +196,32 @@ mod scratch {
 
     /// This thread's buffer (a new one the first time, or while a request holds it).
     pub(super) fn fields() -> Fields {
-        FIELDS.with(Cell::take).unwrap_or_default()
+        take(&FIELDS)
     }
 
     pub(super) fn storage() -> VarStorage {
-        STORAGE.with(Cell::take).unwrap_or_default()
+        take(&STORAGE)
     }
 
     pub(super) fn out() -> Vec<u8> {
-        OUT.with(Cell::take).unwrap_or_default()
+        take(&OUT)
     }
 
     /// Gives a buffer back for the next request on this thread, unless a big request grew it
-    /// past what is worth keeping (a thread would hold that memory for good).
+    /// past what is worth keeping.
     pub(super) fn put_fields(fields: Fields) {
-        if fields.bytes() <= KEEP_BYTES {
-            FIELDS.with(|cell| cell.set(Some(fields)));
-        }
+        let bytes = fields.bytes();
+        keep(&FIELDS, fields, bytes, KEEP_BYTES);
     }
 
     pub(super) fn put_storage(storage: VarStorage) {
-        if storage.bytes() <= KEEP_BYTES {
-            STORAGE.with(|cell| cell.set(Some(storage)));
-        }
+        let bytes = storage.bytes();
+        keep(&STORAGE, storage, bytes, KEEP_BYTES);
     }
 
     pub(super) fn put_out(out: Vec<u8>) {
-        if out.capacity() <= KEEP_BYTES {
-            OUT.with(|cell| cell.set(Some(out)));
-        }
+        let bytes = out.capacity();
+        keep(&OUT, out, bytes, KEEP_BYTES);
     }
 }
 
