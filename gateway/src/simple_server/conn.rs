@@ -106,7 +106,9 @@ impl ReadBuf {
 /// request body reader and the workers many times per request, and a pointer moves cheaply.
 pub(crate) type Conn = Box<ConnState>;
 
-/// A connection's state. The socket stays non-blocking; workers wait with deadlines.
+/// A connection's state. Its reads and writes never block (the socket is non-blocking, or
+/// each call says `MSG_DONTWAIT`); workers wait with deadlines, in `poll` or, between
+/// requests, in epoll or one blocking read (see [`Waiting`]).
 #[derive(Debug)]
 pub(crate) struct ConnState {
     pub(crate) stream: Arc<Stream>,
@@ -123,6 +125,52 @@ pub(crate) struct ConnState {
     pub(crate) slot: Option<super::body::Slot>,
     /// Set by `wsgi.input` when a request body turns out bad; reset per request.
     pub(crate) fault: super::body::BodyProgress,
+    /// How its worker waits for its next request (see [`Waiting`]).
+    pub(crate) waiting: Waiting,
+}
+
+/// How a connection is waited on between requests. Normally it is parked in the shared epoll
+/// set; while the server has fewer connections than worker slots, the worker that answered
+/// it may instead wait on the socket itself for the next request (one blocking read, as a
+/// thread-per-connection server does), for at most a scheduler tick.
+#[derive(Debug, Default)]
+pub(crate) struct Waiting {
+    /// The socket is blocking, with the read and write timeouts set (once per connection).
+    pub(crate) blocking: bool,
+    /// Its epoll registration is disarmed: its bytes wake no other worker while its own
+    /// worker waits on it. Armed again before it is parked.
+    pub(crate) disarmed: bool,
+    /// Requests to serve before waiting on it again, after its next request did not come
+    /// within the wait.
+    pub(crate) skip: u8,
+    /// How many to skip after the next miss (doubling, up to [`MAX_SKIP`]).
+    pub(crate) backoff: u8,
+}
+
+/// The most requests a connection whose clients pause between requests is served parked
+/// before its worker waits on it again.
+pub(crate) const MAX_SKIP: u8 = 64;
+
+impl Waiting {
+    /// Whether the connection may be waited on after this response; counts down the skips.
+    pub(crate) fn wanted(&mut self) -> bool {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return false;
+        }
+        true
+    }
+
+    /// The next request came within the wait.
+    pub(crate) fn hit(&mut self) {
+        self.backoff = 0;
+    }
+
+    /// It did not: skip the next few requests (more after each miss in a row).
+    pub(crate) fn missed(&mut self) {
+        self.skip = self.backoff.max(1);
+        self.backoff = (self.skip * 2).min(MAX_SKIP);
+    }
 }
 
 /// A connection's copy of the server's app, with the app generation it was taken at.
@@ -161,6 +209,7 @@ impl ConnState {
             fault: Default::default(),
             peer_vars: super::environ::Peer::new(peer),
             app: None,
+            waiting: Waiting::default(),
         })
     }
 
@@ -171,13 +220,28 @@ impl ConnState {
 }
 
 pub(crate) fn fill(stream: &Stream, buf: &mut ReadBuf, limit: usize) -> io::Result<Filled> {
+    read_into(stream, buf, limit, false)
+}
+
+/// One read that waits for bytes as long as the socket's read timeout, on a socket made
+/// blocking by [`Stream::set_waiting`] (`WouldBlock`: none came, or a signal came first).
+pub(crate) fn fill_waiting(stream: &Stream, buf: &mut ReadBuf, limit: usize) -> io::Result<Filled> {
+    read_into(stream, buf, limit, true)
+}
+
+fn read_into(stream: &Stream, buf: &mut ReadBuf, limit: usize, wait: bool) -> io::Result<Filled> {
     let spare = buf.spare(limit);
     if spare.is_empty() {
         return Ok(Filled::Full);
     }
     let asked = spare.len();
     loop {
-        match (&*stream).read(spare) {
+        let read = if wait {
+            stream.wait_read(spare)
+        } else {
+            (&*stream).read(spare)
+        };
+        match read {
             Ok(0) => {
                 buf.drained = true;
                 return Ok(Filled::Eof);
@@ -191,7 +255,8 @@ pub(crate) fn fill(stream: &Stream, buf: &mut ReadBuf, limit: usize) -> io::Resu
                 buf.drained = true;
                 return Ok(Filled::WouldBlock);
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted && !wait => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(Filled::WouldBlock),
             Err(e) => return Err(e),
         }
     }

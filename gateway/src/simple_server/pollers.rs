@@ -167,14 +167,25 @@ impl Pollers {
         }
     }
 
-    /// After an event: true when this holder should give its slot back (slots were closed).
-    pub(crate) fn handled_one(&self) -> bool {
+    /// The worker slots open while no app blocks.
+    pub(crate) fn base(&self) -> usize {
+        self.base
+    }
+
+    /// Counts one request served by a worker waiting on its connection (between the events
+    /// [`handled_one`](Pollers::handled_one) counts): progress, for the stuck-app watch.
+    pub(crate) fn progressed(&self) {
         // Only this worker writes its counter: a plain load and store, no locked instruction.
         let handled = &self.slot().handled;
         handled.store(
             handled.load(Ordering::Relaxed).wrapping_add(1),
             Ordering::Relaxed,
         );
+    }
+
+    /// After an event: true when this holder should give its slot back (slots were closed).
+    pub(crate) fn handled_one(&self) -> bool {
+        self.progressed();
         if !self.shrinking.load(Ordering::Relaxed) {
             return false;
         }

@@ -6,7 +6,10 @@
 //! kill"): the worker woken for a connection reads it, and once a whole head is buffered
 //! serves it on the spot, with no hand-off to another thread. After a response, a worker that
 //! finds the next request already buffered (pipelining, tight keep-alive loops) serves it at
-//! once; otherwise the connection is parked again. The thread that calls `serve_forever` is
+//! once; otherwise the connection is parked again, unless the server has fewer connections
+//! than worker slots: then the worker waits on the socket itself for the next request, for at
+//! most a scheduler tick ([`Shared::may_wait_on`]: one blocking read instead of epoll_wait and
+//! a read, as a thread-per-connection server does). The thread that calls `serve_forever` is
 //! the acceptor: it accepts, registers new connections, and enforces the deadlines of parked
 //! ones.
 //!
@@ -32,7 +35,9 @@ use rustix::event::epoll::{self, EventData, EventFlags};
 use rustix::event::{EventfdFlags, PollFlags, eventfd};
 
 use super::Settings;
-use super::conn::{CachedApp, Conn, ConnState, Filled, fill_blocking, wait_ready, write_all};
+use super::conn::{
+    CachedApp, Conn, ConnState, Filled, fill_blocking, fill_waiting, wait_ready, write_all,
+};
 use super::handler::error_response;
 use super::pollers::{Pollers, Watch};
 use super::request::{self, Arrival, HttpError};
@@ -67,6 +72,10 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// How long a connection closed after an error keeps being read (so the client sees the
 /// response instead of a reset).
 const LINGER: Duration = Duration::from_secs(2);
+/// The longest a worker waits on the connection it just answered for the next request (see
+/// [`Shared::may_wait_on`]). The kernel rounds it up to one scheduler tick (4 ms at
+/// `HZ=250`): a client that pauses longer is parked, and waited on less often afterwards.
+const WAIT_FOR_NEXT: Duration = Duration::from_millis(1);
 
 /// The origin of the acceptor's sweep plan ([`Shared::sweep_at`] counts milliseconds
 /// from it).
@@ -410,8 +419,22 @@ impl Shared {
                 // `None`: the connection is gone.
                 let served = self.serve_guarded(parked.conn)?;
                 parked = match served {
-                    Served::KeepAlive(conn) => {
+                    Served::KeepAlive(mut conn) => {
                         must_read = !conn.buf.drained || hangup;
+                        if !must_read && conn.buf.is_empty() && self.may_wait_on(&mut conn) {
+                            match self.wait_on(&mut conn, limit) {
+                                Ok(Filled::Bytes(_) | Filled::Full) => {
+                                    conn.waiting.hit();
+                                    self.pollers.progressed();
+                                    must_read = !conn.buf.drained;
+                                }
+                                Ok(Filled::WouldBlock) => conn.waiting.missed(),
+                                Ok(Filled::Eof) | Err(_) => {
+                                    self.close(conn);
+                                    return None;
+                                }
+                            }
+                        }
                         let idle = conn.buf.is_empty();
                         starts = Some(if idle {
                             limits.keep_alive_timeout
@@ -452,6 +475,22 @@ impl Shared {
                 read_at = Some(now);
             }
             let key = parked.conn.key;
+            if parked.conn.waiting.disarmed {
+                // Its bytes must wake a worker again. Armed before it is parked: an event
+                // that comes in between finds it held, and it is read again below.
+                let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ET;
+                if let Err(e) = epoll::modify(
+                    &self.epoll,
+                    &*parked.conn.stream,
+                    EventData::new_u64(key),
+                    flags,
+                ) {
+                    self.log(&format!("cannot watch a connection again: {e}"));
+                    self.close(parked.conn);
+                    return None;
+                }
+                parked.conn.waiting.disarmed = false;
+            }
             let deadline = parked.deadline;
             let parking = self.table.park(key, parked);
             match parking {
@@ -475,6 +514,54 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Whether the worker that just answered `conn` (and found nothing more buffered) should
+    /// wait on it for its next request instead of parking it: only while the server has
+    /// fewer open connections than worker slots, nothing is queued, another worker waits in
+    /// epoll for everything else, and the connection's client has not been pausing between
+    /// requests (see [`Waiting`](super::conn::Waiting)).
+    fn may_wait_on(&self, conn: &mut Conn) -> bool {
+        conn.waiting.wanted()
+            && self.table.open() < self.pollers.base()
+            && self.ready.is_empty()
+            && self.pollers.any_in_epoll()
+            && !self.shutdown.load(Ordering::Relaxed)
+    }
+
+    /// Waits on `conn` for its next request: one blocking read of at most [`WAIT_FOR_NEXT`],
+    /// with its epoll registration disarmed so that its bytes wake no other worker. The first
+    /// time, the socket is made blocking (its reads and writes elsewhere still never block).
+    fn wait_on(&self, conn: &mut Conn, limit: usize) -> io::Result<Filled> {
+        if !conn.waiting.blocking {
+            // Never again (nor ever blocking) if this fails: as if every wait missed.
+            conn.waiting.blocking = true;
+            let write_timeout = self
+                .settings
+                .limits
+                .write_timeout
+                .max(Duration::from_millis(1));
+            if conn
+                .stream
+                .set_waiting(WAIT_FOR_NEXT, write_timeout)
+                .is_err()
+            {
+                conn.waiting.skip = u8::MAX;
+                conn.waiting.backoff = u8::MAX;
+                return Ok(Filled::WouldBlock);
+            }
+        }
+        if !conn.waiting.disarmed {
+            // Hang-ups and errors still raise events; bytes do not.
+            epoll::modify(
+                &self.epoll,
+                &*conn.stream,
+                EventData::new_u64(conn.key),
+                EventFlags::ET,
+            )?;
+            conn.waiting.disarmed = true;
+        }
+        fill_waiting(&conn.stream, &mut conn.buf, limit)
     }
 
     /// [`serve_request`], with the server's own code guarded: when it panics (a bug, or a

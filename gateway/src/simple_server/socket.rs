@@ -1,10 +1,13 @@
 //! The sockets the server listens on and talks through: TCP (IPv4, IPv6) or a Unix domain
 //! socket, behind one small type each so the reactor and the handler do not care which.
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::Duration;
+
+use rustix::net::{RecvFlags, SendFlags};
 
 /// A listening socket.
 #[derive(Debug)]
@@ -71,32 +74,54 @@ impl Stream {
     }
 }
 
+// Every read and write says "don't wait" itself (`MSG_DONTWAIT`), whatever the socket's mode:
+// a connection's socket turns blocking when a worker waits on it for its next request (see
+// [`Stream::wait_read`]), and every other read and write must still return at once.
 impl Read for &Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(stream) => (&*stream).read(buf),
-            Stream::Unix(stream) => (&*stream).read(buf),
-        }
+        let (n, _) = rustix::net::recv(&**self, buf, RecvFlags::DONTWAIT)?;
+        Ok(n)
     }
 }
 
 impl Write for &Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(stream) => (&*stream).write(buf),
-            Stream::Unix(stream) => (&*stream).write(buf),
-        }
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(stream) => (&*stream).write_vectored(bufs),
-            Stream::Unix(stream) => (&*stream).write_vectored(bufs),
-        }
+        Ok(rustix::net::send(
+            &**self,
+            buf,
+            SendFlags::DONTWAIT | SendFlags::NOSIGNAL,
+        )?)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl Stream {
+    /// Makes the socket blocking, with `wait` as the longest a [`wait_read`](Self::wait_read)
+    /// waits and `write_timeout` as the longest a blocking send (`sendfile`) waits. The
+    /// kernel counts both in scheduler ticks (at least one: 1-10 ms by its `HZ`).
+    pub(crate) fn set_waiting(&self, wait: Duration, write_timeout: Duration) -> io::Result<()> {
+        match self {
+            Stream::Tcp(stream) => {
+                stream.set_read_timeout(Some(wait))?;
+                stream.set_write_timeout(Some(write_timeout))?;
+                stream.set_nonblocking(false)
+            }
+            Stream::Unix(stream) => {
+                stream.set_read_timeout(Some(wait))?;
+                stream.set_write_timeout(Some(write_timeout))?;
+                stream.set_nonblocking(false)
+            }
+        }
+    }
+
+    /// One read that waits up to the time set by [`set_waiting`](Self::set_waiting) for
+    /// bytes (`WouldBlock` when none came; on a non-blocking socket it returns at once).
+    pub(crate) fn wait_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let (n, _) = rustix::net::recv(self, buf, RecvFlags::empty())?;
+        Ok(n)
     }
 }
 

@@ -154,18 +154,20 @@ impl Table {
         self.drain_parked(|_| true)
     }
 
-    /// Frees the slot of a connection being closed by its worker.
-    pub(crate) fn release(&mut self, key: u64) {
+    /// Frees the slot of a connection being closed by its worker; false when it was free
+    /// already.
+    pub(crate) fn release(&mut self, key: u64) -> bool {
         let (index, _) = split(key);
         let Some(entry) = self.entry(key) else {
-            return;
+            return false;
         };
         match std::mem::replace(&mut entry.slot, Slot::Free) {
-            Slot::Free => return, // already released
+            Slot::Free => return false, // already released
             Slot::Parked(_) => self.parked -= 1,
             Slot::Busy { .. } => {}
         }
         self.free.push(index as u32);
+        true
     }
 
     /// Removes and returns the parked connections `select` picks (deadlines, shutdown).
@@ -211,6 +213,8 @@ pub(crate) struct Tables {
     shards: Vec<Shard>,
     /// The shard the next new connection goes to (only the acceptor reserves).
     next: AtomicUsize,
+    /// Connections reserved and not yet released (parked or held by a worker).
+    open: AtomicUsize,
 }
 
 impl Default for Tables {
@@ -218,6 +222,7 @@ impl Default for Tables {
         Tables {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             next: AtomicUsize::new(0),
+            open: AtomicUsize::new(0),
         }
     }
 }
@@ -248,6 +253,7 @@ impl Tables {
     /// See [`Table::reserve`].
     pub(crate) fn reserve(&self) -> u64 {
         let shard = self.next.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        self.open.fetch_add(1, Ordering::Relaxed);
         global(shard, self.lock(shard).reserve())
     }
 
@@ -266,7 +272,14 @@ impl Tables {
     /// See [`Table::release`].
     pub(crate) fn release(&self, key: u64) {
         let (shard, key) = local(key);
-        self.lock(shard).release(key);
+        if self.lock(shard).release(key) {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many connections are open (one relaxed load: a hint, not a count under a lock).
+    pub(crate) fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
     }
 
     /// See [`Table::close_all`].

@@ -1,0 +1,203 @@
+//! The keep-alive fast path (issue 15): while the server has fewer connections than worker
+//! slots, the worker that answered a connection waits on its socket for the next request
+//! (one blocking read, as a thread-per-connection server does) instead of parking it in
+//! epoll, for at most a scheduler tick; a client that pauses longer is parked again.
+//!
+//! What each worker is doing is read from `/proc/self/task/*/syscall` (the system call it is
+//! blocked in, and its first argument), so the tests see the mechanism itself, not a timing.
+//! In a binary of its own, so every worker thread found by name is this file's server's.
+
+use std::fs::File;
+use std::io::Write;
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use gateway::simple_server::{ServerBuilder, WsgiServer};
+use gateway::util::FileWrapper;
+use gateway::{App, Body, ErrorStream, SharedBuffer, app_fn};
+
+mod common;
+use common::*;
+
+#[cfg(target_arch = "x86_64")]
+const RECVFROM: &str = "45";
+#[cfg(target_arch = "aarch64")]
+const RECVFROM: &str = "207";
+
+/// The system call numbers of the worker threads blocked in `recvfrom` right now.
+fn workers_in_recvfrom() -> usize {
+    let mut count = 0;
+    for task in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
+        let path = task.expect("task entry").path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if !name.starts_with("gateway-worker") {
+            continue;
+        }
+        let syscall = std::fs::read_to_string(path.join("syscall")).unwrap_or_default();
+        if syscall.split_whitespace().next() == Some(RECVFROM) {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// True when within `limit` some worker is seen blocked in `recvfrom`.
+fn a_worker_waits_within(limit: Duration) -> bool {
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        if workers_in_recvfrom() > 0 {
+            return true;
+        }
+        thread::yield_now();
+    }
+    false
+}
+
+/// The test routes, and `/file`: a 4 MiB file sent with sendfile(2).
+fn app(file: std::path::PathBuf) -> impl App {
+    let routes = router();
+    app_fn(move |env, sr| {
+        if env.get("PATH_INFO") == Some("/file") {
+            sr.start("200 OK", [("Content-Type", "application/octet-stream")])?;
+            return Ok(Body::file(FileWrapper::new(File::open(&file)?, 1 << 16)));
+        }
+        routes.call(env, sr)
+    })
+}
+
+fn serve(file: std::path::PathBuf) -> (Arc<WsgiServer>, thread::JoinHandle<()>, SocketAddr) {
+    let server = Arc::new(
+        ServerBuilder::new()
+            .threads(4)
+            .access_log(false)
+            .stderr(ErrorStream::new(SharedBuffer::new()))
+            .bind("127.0.0.1", 0, app(file))
+            .expect("bind"),
+    );
+    let runner = Arc::clone(&server);
+    let thread = thread::spawn(move || runner.serve_forever().expect("serve_forever"));
+    let addr = server.server_address();
+    (server, thread, addr)
+}
+
+fn big_file() -> (std::path::PathBuf, Vec<u8>) {
+    let path = std::env::temp_dir().join(format!("gateway-waiting-{}.bin", std::process::id()));
+    let data: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
+    File::create(&path)
+        .and_then(|mut f| f.write_all(&data))
+        .expect("write the test file");
+    (path, data)
+}
+
+/// One test, so the phases run in order on one server and nothing else shares the process.
+#[test]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn a_lone_keep_alive_connection_is_waited_on_and_parked_when_it_pauses() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        // One worker slot: a lone connection already fills it, and nothing is waited on.
+        eprintln!("skipped: the fast path needs at least two worker slots (two cores)");
+        return;
+    }
+    let (file, data) = big_file();
+    let (server, thread, addr) = serve(file.clone());
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        workers_in_recvfrom(),
+        0,
+        "a worker reads before any client came"
+    );
+
+    // 1. A client that sends its next request at once: after each response its worker
+    //    waits on the socket (a blocking read), and the next request is answered from there.
+    let mut client = Client::connect(addr);
+    let mut seen = 0;
+    for i in 0..20 {
+        let path = format!("/p/{i}");
+        client.send(get(&path));
+        assert_eq!(client.response().text(), path);
+        if a_worker_waits_within(Duration::from_millis(2)) {
+            seen += 1;
+        }
+    }
+    assert!(
+        seen > 0,
+        "no worker waited on the lone connection after any of 20 responses"
+    );
+
+    // 2. A client that pauses longer than the wait: its worker stops waiting (no worker is
+    //    held by an idle connection), it is parked in epoll, and every request after a pause
+    //    is still answered, whatever the pause.
+    for (i, pause) in [0u64, 1, 3, 6, 12, 30, 0, 0, 50, 2].into_iter().enumerate() {
+        thread::sleep(Duration::from_millis(pause));
+        let path = format!("/p/pause-{i}");
+        client.send(get(&path));
+        assert_eq!(client.response().text(), path, "after a {pause} ms pause");
+    }
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        workers_in_recvfrom(),
+        0,
+        "a worker still waits on a connection idle for 100 ms"
+    );
+    client.send(get("/p/after-idle"));
+    assert_eq!(client.response().text(), "/p/after-idle");
+
+    // 3. A request split across two writes, the second after the wait ended: the half head
+    //    is parked with it, and the rest completes it.
+    client.send("GET /p/split HTTP/1.1\r\nHost: x\r\n");
+    thread::sleep(Duration::from_millis(30));
+    client.send("\r\n");
+    assert_eq!(client.response().text(), "/p/split");
+
+    // 4. A second client while the first one is waited on: another worker answers it.
+    client.send(get("/p/first"));
+    assert_eq!(client.response().text(), "/p/first");
+    let second = one_response(addr, get_close("/p/second"));
+    assert_eq!(second.text(), "/p/second");
+
+    // 5. A big file through sendfile(2) on the connection whose socket now blocks: every
+    //    byte arrives, in order, and the connection stays usable.
+    for _ in 0..3 {
+        client.send(get("/p/warm"));
+        assert_eq!(client.response().text(), "/p/warm");
+    }
+    client.send(get("/file"));
+    let response = client.response();
+    assert_eq!(response.status, 200);
+    assert!(response.body == data, "the file arrived damaged");
+    client.send(get("/p/after-file"));
+    assert_eq!(client.response().text(), "/p/after-file");
+
+    // 6. The client closes while its worker waits: the connection is closed, no worker
+    //    is left reading, and the server keeps serving.
+    client.send(get("/p/last"));
+    assert_eq!(client.response().text(), "/p/last");
+    client.stream.shutdown(Shutdown::Both).expect("shutdown");
+    drop(client);
+    assert!(
+        wait_for(Duration::from_secs(2), || workers_in_recvfrom() == 0
+            && server.parked_connections() == 0),
+        "a closed connection still holds a worker or a table slot"
+    );
+    assert_serves(addr);
+
+    // 7. Shutdown while a worker waits on a connection: the server stops promptly.
+    let mut client = Client::connect(addr);
+    client.send(get("/p/before-shutdown"));
+    assert_eq!(client.response().text(), "/p/before-shutdown");
+    let asked = Instant::now();
+    server.shutdown();
+    assert!(
+        join_within(thread, Duration::from_secs(5)).is_some(),
+        "the server did not stop"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "shutdown waited {:?} for a connection between requests",
+        asked.elapsed()
+    );
+    assert!(client.closed_within(Duration::from_secs(2)));
+    let _ = std::fs::remove_file(file);
+}
