@@ -8,8 +8,9 @@
 #   BIN=target/release/examples/routed_hello benches/scripts/instructions.sh   # another server
 #   (it must take --quiet --port N --threads N and answer GET / with "Hello World")
 #   REQUEST=browser benches/scripts/instructions.sh   # a browser's 700-byte head instead of wrk's
+#   CONNS=1 benches/scripts/instructions.sh   # one connection: the keep-alive fast path
 set -u
-n=${1:-5000}; conns=4; port=18181
+n=${1:-5000}; conns=${CONNS:-4}; port=18181
 out=callgrind.out.hello
 valgrind --tool=callgrind --callgrind-out-file=$out \
   "${BIN:-target/release/examples/hello}" --quiet --port $port --threads 2 >/dev/null 2>&1 &
