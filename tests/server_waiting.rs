@@ -1,7 +1,7 @@
 //! The keep-alive fast path (issue 15): while the server has fewer connections than worker
 //! slots, the worker that answered a connection waits on its socket for the next request
 //! (one blocking read, as a thread-per-connection server does) instead of parking it in
-//! epoll, for at most a scheduler tick; a client that pauses longer is parked again.
+//! epoll, for a scheduler tick or two; a client that pauses longer is parked again.
 //!
 //! What each worker is doing is read from `/proc/self/task/*/syscall` (the system call it is
 //! blocked in, and its first argument), so the tests see the mechanism itself, not a timing.
@@ -25,9 +25,13 @@ use common::*;
 const RECVFROM: &str = "45";
 #[cfg(target_arch = "aarch64")]
 const RECVFROM: &str = "207";
+#[cfg(target_arch = "x86_64")]
+const SENDFILE_AND_POLL: [&str; 3] = ["40", "7", "271"];
+#[cfg(target_arch = "aarch64")]
+const SENDFILE_AND_POLL: [&str; 2] = ["71", "73"];
 
-/// The system call numbers of the worker threads blocked in `recvfrom` right now.
-fn workers_in_recvfrom() -> usize {
+/// How many worker threads are blocked in one of `calls` (system call numbers) right now.
+fn workers_in(calls: &[&str]) -> usize {
     let mut count = 0;
     for task in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
         let path = task.expect("task entry").path();
@@ -36,11 +40,34 @@ fn workers_in_recvfrom() -> usize {
             continue;
         }
         let syscall = std::fs::read_to_string(path.join("syscall")).unwrap_or_default();
-        if syscall.split_whitespace().next() == Some(RECVFROM) {
+        if syscall
+            .split_whitespace()
+            .next()
+            .is_some_and(|call| calls.contains(&call))
+        {
             count += 1;
         }
     }
     count
+}
+
+/// How many worker threads are blocked in `recvfrom` right now (waiting on a connection).
+fn workers_in_recvfrom() -> usize {
+    workers_in(&[RECVFROM])
+}
+
+/// Sends requests on `client` until, after a response, a worker is seen waiting on it: the
+/// caller's next step then happens during that wait.
+fn until_waited_on(client: &mut Client) {
+    for i in 0..50 {
+        let path = format!("/p/until-{i}");
+        client.send(get(&path));
+        assert_eq!(client.response().text(), path);
+        if a_worker_waits_within(Duration::from_millis(2)) {
+            return;
+        }
+    }
+    panic!("no worker waited on the lone connection after 50 responses");
 }
 
 /// True when within `limit` some worker is seen blocked in `recvfrom`.
@@ -55,25 +82,35 @@ fn a_worker_waits_within(limit: Duration) -> bool {
     false
 }
 
-/// The test routes, and `/file`: a 4 MiB file sent with sendfile(2).
-fn app(file: std::path::PathBuf) -> impl App {
+/// The test routes, `/file`: a 4 MiB file, and `/huge`: a 64 MiB sparse file, both sent
+/// with sendfile(2).
+fn app(file: std::path::PathBuf, huge: std::path::PathBuf) -> impl App {
     let routes = router();
     app_fn(move |env, sr| {
-        if env.get("PATH_INFO") == Some("/file") {
-            sr.start("200 OK", [("Content-Type", "application/octet-stream")])?;
-            return Ok(Body::file(FileWrapper::new(File::open(&file)?, 1 << 16)));
-        }
-        routes.call(env, sr)
+        let path = match env.get("PATH_INFO") {
+            Some("/file") => &file,
+            Some("/huge") => &huge,
+            _ => return routes.call(env, sr),
+        };
+        sr.start("200 OK", [("Content-Type", "application/octet-stream")])?;
+        Ok(Body::file(FileWrapper::new(File::open(path)?, 1 << 16)))
     })
 }
 
-fn serve(file: std::path::PathBuf) -> (Arc<WsgiServer>, thread::JoinHandle<()>, SocketAddr) {
+/// The server's write timeout in this test.
+const WRITE_TIMEOUT: Duration = Duration::from_millis(500);
+
+fn serve(
+    file: std::path::PathBuf,
+    huge: std::path::PathBuf,
+) -> (Arc<WsgiServer>, thread::JoinHandle<()>, SocketAddr) {
     let server = Arc::new(
         ServerBuilder::new()
             .threads(4)
+            .limits(limits(|l| l.write_timeout = WRITE_TIMEOUT))
             .access_log(false)
             .stderr(ErrorStream::new(SharedBuffer::new()))
-            .bind("127.0.0.1", 0, app(file))
+            .bind("127.0.0.1", 0, app(file, huge))
             .expect("bind"),
     );
     let runner = Arc::clone(&server);
@@ -91,6 +128,14 @@ fn big_file() -> (std::path::PathBuf, Vec<u8>) {
     (path, data)
 }
 
+fn huge_file() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("gateway-waiting-{}.huge", std::process::id()));
+    File::create(&path)
+        .and_then(|f| f.set_len(64 << 20))
+        .expect("make the sparse test file");
+    path
+}
+
 /// One test, so the phases run in order on one server and nothing else shares the process.
 #[test]
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -100,8 +145,15 @@ fn a_lone_keep_alive_connection_is_waited_on_and_parked_when_it_pauses() {
         eprintln!("skipped: the fast path needs at least two worker slots (two cores)");
         return;
     }
+    let readable = std::fs::read_to_string("/proc/thread-self/syscall")
+        .is_ok_and(|s| s.starts_with(|c: char| c.is_ascii_digit()));
+    if !readable {
+        eprintln!("skipped: /proc/thread-self/syscall is not readable here");
+        return;
+    }
     let (file, data) = big_file();
-    let (server, thread, addr) = serve(file.clone());
+    let huge = huge_file();
+    let (server, thread, addr) = serve(file.clone(), huge.clone());
     thread::sleep(Duration::from_millis(100));
     assert_eq!(
         workers_in_recvfrom(),
@@ -144,8 +196,9 @@ fn a_lone_keep_alive_connection_is_waited_on_and_parked_when_it_pauses() {
     client.send(get("/p/after-idle"));
     assert_eq!(client.response().text(), "/p/after-idle");
 
-    // 3. A request split across two writes, the second after the wait ended: the half head
-    //    is parked with it, and the rest completes it.
+    // 3. A request whose head comes in two writes, the first during a wait: the worker
+    //    reads the half head, parks it (re-armed), and the rest completes it.
+    until_waited_on(&mut client);
     client.send("GET /p/split HTTP/1.1\r\nHost: x\r\n");
     thread::sleep(Duration::from_millis(30));
     client.send("\r\n");
@@ -170,10 +223,43 @@ fn a_lone_keep_alive_connection_is_waited_on_and_parked_when_it_pauses() {
     client.send(get("/p/after-file"));
     assert_eq!(client.response().text(), "/p/after-file");
 
-    // 6. The client closes while its worker waits: the connection is closed, no worker
+    // 6. A client that stops reading a big file after the connection was waited on (its
+    //    socket now blocks): the worker gives up after the write timeout, as on a
+    //    non-blocking socket (a blocking sendfile(2) must not stretch it).
+    until_waited_on(&mut client);
+    client.send(get("/huge"));
+    assert!(
+        wait_for(Duration::from_secs(2), || workers_in(&SENDFILE_AND_POLL)
+            > 0),
+        "no worker is sending the file"
+    );
+    let stalled = Instant::now();
+    // Let go: no worker in either call for 100 ms in a row (a single look could fall between
+    // two calls of the same write).
+    let mut none_since: Option<Instant> = None;
+    while none_since.is_none_or(|t| t.elapsed() < Duration::from_millis(100)) {
+        assert!(
+            stalled.elapsed() < Duration::from_secs(10),
+            "a worker is still writing to a client that stopped reading"
+        );
+        if workers_in(&SENDFILE_AND_POLL) > 0 {
+            none_since = None;
+        } else {
+            none_since.get_or_insert_with(Instant::now);
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    let held = none_since.map_or(Duration::ZERO, |t| t - stalled);
+    assert!(
+        held < WRITE_TIMEOUT * 3,
+        "a worker was held {held:?} by a client that stopped reading (write timeout {WRITE_TIMEOUT:?})"
+    );
+    drop(client);
+
+    // 7. The client closes while its worker waits: the connection is closed, no worker
     //    is left reading, and the server keeps serving.
-    client.send(get("/p/last"));
-    assert_eq!(client.response().text(), "/p/last");
+    let mut client = Client::connect(addr);
+    until_waited_on(&mut client);
     client.stream.shutdown(Shutdown::Both).expect("shutdown");
     drop(client);
     assert!(
@@ -183,10 +269,9 @@ fn a_lone_keep_alive_connection_is_waited_on_and_parked_when_it_pauses() {
     );
     assert_serves(addr);
 
-    // 7. Shutdown while a worker waits on a connection: the server stops promptly.
+    // 8. Shutdown while a worker waits on a connection: the server stops promptly.
     let mut client = Client::connect(addr);
-    client.send(get("/p/before-shutdown"));
-    assert_eq!(client.response().text(), "/p/before-shutdown");
+    until_waited_on(&mut client);
     let asked = Instant::now();
     server.shutdown();
     assert!(
@@ -200,4 +285,5 @@ fn a_lone_keep_alive_connection_is_waited_on_and_parked_when_it_pauses() {
     );
     assert!(client.closed_within(Duration::from_secs(2)));
     let _ = std::fs::remove_file(file);
+    let _ = std::fs::remove_file(huge);
 }

@@ -132,11 +132,13 @@ pub(crate) struct ConnState {
 /// How a connection is waited on between requests. Normally it is parked in the shared epoll
 /// set; while the server has fewer connections than worker slots, the worker that answered
 /// it may instead wait on the socket itself for the next request (one blocking read, as a
-/// thread-per-connection server does), for at most a scheduler tick.
+/// thread-per-connection server does), for a scheduler tick or two.
 #[derive(Debug, Default)]
 pub(crate) struct Waiting {
     /// The socket is blocking, with the read and write timeouts set (once per connection).
     pub(crate) blocking: bool,
+    /// Making it so failed: never waited on.
+    pub(crate) unable: bool,
     /// Its epoll registration is disarmed: its bytes wake no other worker while its own
     /// worker waits on it. Armed again before it is parked.
     pub(crate) disarmed: bool,
@@ -154,6 +156,9 @@ pub(crate) const MAX_SKIP: u8 = 64;
 impl Waiting {
     /// Whether the connection may be waited on after this response; counts down the skips.
     pub(crate) fn wanted(&mut self) -> bool {
+        if self.unable {
+            return false;
+        }
         if self.skip > 0 {
             self.skip -= 1;
             return false;
@@ -168,8 +173,8 @@ impl Waiting {
 
     /// It did not: skip the next few requests (more after each miss in a row).
     pub(crate) fn missed(&mut self) {
-        self.skip = self.backoff.max(1);
-        self.backoff = (self.skip * 2).min(MAX_SKIP);
+        self.skip = self.backoff.clamp(1, MAX_SKIP);
+        self.backoff = self.skip.saturating_mul(2).min(MAX_SKIP);
     }
 }
 
@@ -297,4 +302,49 @@ pub(crate) fn write_all(stream: &Stream, mut data: &[u8], timeout: Duration) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_SKIP, Waiting};
+
+    /// The requests, out of `n`, after which the connection would be waited on.
+    fn waited(waiting: &mut Waiting, n: usize) -> usize {
+        (0..n).filter(|_| waiting.wanted()).count()
+    }
+
+    #[test]
+    fn misses_in_a_row_space_the_waits_out_and_a_hit_resets_them() {
+        let mut waiting = Waiting::default();
+        assert!(waiting.wanted(), "a new connection is waited on");
+        // Each miss skips twice as many requests as the one before, up to MAX_SKIP.
+        let mut skips = Vec::new();
+        for _ in 0..10 {
+            waiting.missed();
+            let mut skipped = 0;
+            while !waiting.wanted() {
+                skipped += 1;
+            }
+            skips.push(skipped);
+        }
+        assert_eq!(skips, [1, 2, 4, 8, 16, 32, 64, 64, 64, 64]);
+        assert!(skips.iter().all(|&s| s <= usize::from(MAX_SKIP)));
+        waiting.hit();
+        waiting.missed();
+        assert!(
+            !waiting.wanted(),
+            "one request is skipped after a fresh miss"
+        );
+        assert!(waiting.wanted());
+    }
+
+    #[test]
+    fn a_connection_that_cannot_block_is_never_waited_on() {
+        let mut waiting = Waiting {
+            unable: true,
+            ..Waiting::default()
+        };
+        waiting.missed();
+        assert_eq!(waited(&mut waiting, 1000), 0);
+    }
 }

@@ -7,8 +7,8 @@
 //! serves it on the spot, with no hand-off to another thread. After a response, a worker that
 //! finds the next request already buffered (pipelining, tight keep-alive loops) serves it at
 //! once; otherwise the connection is parked again, unless the server has fewer connections
-//! than worker slots: then the worker waits on the socket itself for the next request, for at
-//! most a scheduler tick ([`Shared::may_wait_on`]: one blocking read instead of epoll_wait and
+//! than worker slots: then the worker waits on the socket itself for the next request, for a
+//! scheduler tick or two ([`Shared::may_wait_on`]: one blocking read instead of epoll_wait and
 //! a read, as a thread-per-connection server does). The thread that calls `serve_forever` is
 //! the acceptor: it accepts, registers new connections, and enforces the deadlines of parked
 //! ones.
@@ -72,9 +72,10 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// How long a connection closed after an error keeps being read (so the client sees the
 /// response instead of a reset).
 const LINGER: Duration = Duration::from_secs(2);
-/// The longest a worker waits on the connection it just answered for the next request (see
-/// [`Shared::may_wait_on`]). The kernel rounds it up to one scheduler tick (4 ms at
-/// `HZ=250`): a client that pauses longer is parked, and waited on less often afterwards.
+/// How long a worker waits on the connection it just answered for the next request (see
+/// [`Shared::may_wait_on`]). The kernel counts it in scheduler ticks and waits one to two of
+/// them (4-8 ms at `HZ=250`, measured): a client that pauses longer is parked, and waited on
+/// less often afterwards.
 const WAIT_FOR_NEXT: Duration = Duration::from_millis(1);
 
 /// The origin of the acceptor's sweep plan ([`Shared::sweep_at`] counts milliseconds
@@ -529,25 +530,15 @@ impl Shared {
             && !self.shutdown.load(Ordering::Relaxed)
     }
 
-    /// Waits on `conn` for its next request: one blocking read of at most [`WAIT_FOR_NEXT`],
+    /// Waits on `conn` for its next request: one blocking read of [`WAIT_FOR_NEXT`] at most,
     /// with its epoll registration disarmed so that its bytes wake no other worker. The first
     /// time, the socket is made blocking (its reads and writes elsewhere still never block).
     fn wait_on(&self, conn: &mut Conn, limit: usize) -> io::Result<Filled> {
         if !conn.waiting.blocking {
-            // Never again (nor ever blocking) if this fails: as if every wait missed.
             conn.waiting.blocking = true;
-            let write_timeout = self
-                .settings
-                .limits
-                .write_timeout
-                .max(Duration::from_millis(1));
-            if conn
-                .stream
-                .set_waiting(WAIT_FOR_NEXT, write_timeout)
-                .is_err()
-            {
-                conn.waiting.skip = u8::MAX;
-                conn.waiting.backoff = u8::MAX;
+            if conn.stream.set_waiting(WAIT_FOR_NEXT).is_err() {
+                // Never waited on (the socket may be half set up): as if every wait missed.
+                conn.waiting.unable = true;
                 return Ok(Filled::WouldBlock);
             }
         }

@@ -100,18 +100,20 @@ impl Write for &Stream {
 
 impl Stream {
     /// Makes the socket blocking, with `wait` as the longest a [`wait_read`](Self::wait_read)
-    /// waits and `write_timeout` as the longest a blocking send (`sendfile`) waits. The
-    /// kernel counts both in scheduler ticks (at least one: 1-10 ms by its `HZ`).
-    pub(crate) fn set_waiting(&self, wait: Duration, write_timeout: Duration) -> io::Result<()> {
+    /// waits, and the same as the longest a blocking send (`sendfile`, the one write without
+    /// `MSG_DONTWAIT`) waits for room before it returns what it sent: its caller then waits
+    /// in `poll`, which keeps the write deadline. The kernel counts both timeouts in
+    /// scheduler ticks and waits one to two of them (4-8 ms at `HZ=250`).
+    pub(crate) fn set_waiting(&self, wait: Duration) -> io::Result<()> {
         match self {
             Stream::Tcp(stream) => {
                 stream.set_read_timeout(Some(wait))?;
-                stream.set_write_timeout(Some(write_timeout))?;
+                stream.set_write_timeout(Some(wait))?;
                 stream.set_nonblocking(false)
             }
             Stream::Unix(stream) => {
                 stream.set_read_timeout(Some(wait))?;
-                stream.set_write_timeout(Some(write_timeout))?;
+                stream.set_write_timeout(Some(wait))?;
                 stream.set_nonblocking(false)
             }
         }
