@@ -11,7 +11,10 @@
 //!   per core at a time (more when apps block): the worker woken for a connection reads it and,
 //!   once a whole head is buffered, serves it on the spot; otherwise the connection goes back
 //!   to waiting. Slow clients and idle keep-alive connections cost a descriptor and a buffer,
-//!   never a thread;
+//!   never a thread. While the server has fewer connections than cores, the worker that
+//!   answered a connection waits on it for the next request itself, for a scheduler tick or
+//!   two, so a lone client costs a read and a write per request, as with a thread per
+//!   connection;
 //! - each request runs through the same [`BaseHandler`](crate::handlers::BaseHandler) engine
 //!   as CGI, with HTTP/1.1 framing added by the server's handler (Content-Length when known,
 //!   chunked otherwise on HTTP/1.1, close-delimited on HTTP/1.0; nothing for HEAD, 1xx, 204,
