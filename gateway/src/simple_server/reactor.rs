@@ -60,11 +60,12 @@ const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
 /// ready to run (when no backlog is queued): on a machine shared with the clients (or with
 /// other workers), a worker that always finds more work would otherwise run until the
 /// scheduler preempts it, and whatever waits behind it waits a whole time slice (the tail of
-/// the latency). Each yield costs two switches between processes, so the share trades
-/// throughput against the tail. At c=16 on two cores shared with wrk, against a server that
-/// never yields (p99 about 4 ms): 16 gave a p99 of 0.35-0.39 ms at 0.92x its throughput, 32
-/// gives 0.46-0.54 ms at 0.95-0.99x, 64 gave 0.99 ms at 0.96x (BENCHMARKS.md).
-const FAIR_SHARE: u32 = 32;
+/// the latency). Each yield costs switches between processes: at c=16 on two cores shared
+/// with wrk this costs about 5-8 % of the throughput of a server that never yields, for a
+/// p99 of 0.35 ms instead of 4 ms. At 32, runs often fell into the unfair regime instead
+/// (longer runs fill whole batches, and a worker with a full batch does not yield): p99 of
+/// 2.5-4 ms in three runs of four (BENCHMARKS.md).
+const FAIR_SHARE: u32 = 16;
 /// An `epoll_wait` that took this long slept: the worker rested, and its count of events in
 /// a row starts again (a worker that sleeps between requests has nothing to yield).
 const SLEPT: Duration = Duration::from_micros(20);
