@@ -62,9 +62,9 @@ const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
 /// scheduler preempts it, and whatever waits behind it waits a whole time slice (the tail of
 /// the latency). Each yield costs switches between processes: at c=16 on two cores shared
 /// with wrk this costs about 5-8 % of the throughput of a server that never yields, for a
-/// p99 of 0.35 ms instead of 4 ms. At 32, runs often fell into the unfair regime instead
-/// (longer runs fill whole batches, and a worker with a full batch does not yield): p99 of
-/// 2.5-4 ms in three runs of four (BENCHMARKS.md).
+/// p99 of 0.35 ms instead of 4 ms. At 32 the p99 was 2.5-4 ms in three runs of four (and
+/// yielding even with a backlog, every 64 events, made it worse: queued events wait out the
+/// yield); see BENCHMARKS.md.
 const FAIR_SHARE: u32 = 16;
 /// An `epoll_wait` that took this long slept: the worker rested, and its count of events in
 /// a row starts again (a worker that sleeps between requests has nothing to yield).
