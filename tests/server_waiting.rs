@@ -269,7 +269,43 @@ fn a_lone_keep_alive_connection_is_waited_on_and_parked_when_it_pauses() {
     );
     assert_serves(addr);
 
-    // 8. Shutdown while a worker waits on a connection: the server stops promptly.
+    // 8. As many connections open as worker slots (one per core): every connection is
+    //    parked between requests again, and no worker waits on one.
+    let slots = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let idle: Vec<Client> = (0..slots)
+        .map(|i| {
+            let mut idle = Client::connect(addr);
+            let path = format!("/p/idle-{i}");
+            idle.send(get(&path));
+            assert_eq!(idle.response().text(), path);
+            idle
+        })
+        .collect();
+    let mut client = Client::connect(addr);
+    client.send(get("/p/busy"));
+    assert_eq!(client.response().text(), "/p/busy");
+    // The waits begun while fewer were open end within a tick or two.
+    assert!(
+        wait_for(Duration::from_secs(2), || workers_in_recvfrom() == 0),
+        "a worker still waits on a connection"
+    );
+    for i in 0..20 {
+        let path = format!("/p/busy-{i}");
+        client.send(get(&path));
+        assert_eq!(client.response().text(), path);
+        assert!(
+            !a_worker_waits_within(Duration::from_millis(2)),
+            "a worker waited on a connection with {} connections open and {slots} slots",
+            slots + 1
+        );
+    }
+    drop(idle);
+    drop(client);
+    assert!(wait_for(Duration::from_secs(2), || server
+        .parked_connections()
+        == 0));
+
+    // 9. Shutdown while a worker waits on a connection: the server stops promptly.
     let mut client = Client::connect(addr);
     until_waited_on(&mut client);
     let asked = Instant::now();
