@@ -109,6 +109,14 @@ impl Epoch {
     }
 }
 
+/// A connection's epoll registration while it is parked: edge-triggered bytes and hang-ups.
+const ARMED: EventFlags = EventFlags::IN
+    .union(EventFlags::RDHUP)
+    .union(EventFlags::ET);
+/// Its registration while its worker waits on it ([`Shared::wait_on`]): hang-ups and errors
+/// still raise events (epoll always reports them); bytes do not.
+const DISARMED: EventFlags = EventFlags::ET;
+
 /// An epoll event as a worker handles it.
 #[derive(Debug, Clone, Copy)]
 struct Event {
@@ -298,9 +306,8 @@ impl Shared {
                             continue;
                         }
                     }
-                    let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ET;
                     if let Err(e) =
-                        epoll::add(&self.epoll, &*stream, EventData::new_u64(key), flags)
+                        epoll::add(&self.epoll, &*stream, EventData::new_u64(key), ARMED)
                     {
                         self.log(&format!("cannot watch a new connection: {e}"));
                         if let Some(parked) = self.table.take(key) {
@@ -483,12 +490,11 @@ impl Shared {
             if parked.conn.waiting.disarmed {
                 // Its bytes must wake a worker again. Armed before it is parked: an event
                 // that comes in between finds it held, and it is read again below.
-                let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ET;
                 if let Err(e) = epoll::modify(
                     &self.epoll,
                     &*parked.conn.stream,
                     EventData::new_u64(key),
-                    flags,
+                    ARMED,
                 ) {
                     self.log(&format!("cannot watch a connection again: {e}"));
                     self.close(parked.conn);
@@ -547,12 +553,11 @@ impl Shared {
             }
         }
         if !conn.waiting.disarmed {
-            // Hang-ups and errors still raise events; bytes do not.
             epoll::modify(
                 &self.epoll,
                 &*conn.stream,
                 EventData::new_u64(conn.key),
-                EventFlags::ET,
+                DISARMED,
             )?;
             conn.waiting.disarmed = true;
         }

@@ -105,18 +105,10 @@ impl Stream {
     /// in `poll`, which keeps the write deadline. The kernel counts both timeouts in
     /// scheduler ticks and waits one to two of them (4-8 ms at `HZ=250`).
     pub(crate) fn set_waiting(&self, wait: Duration) -> io::Result<()> {
-        match self {
-            Stream::Tcp(stream) => {
-                stream.set_read_timeout(Some(wait))?;
-                stream.set_write_timeout(Some(wait))?;
-                stream.set_nonblocking(false)
-            }
-            Stream::Unix(stream) => {
-                stream.set_read_timeout(Some(wait))?;
-                stream.set_write_timeout(Some(wait))?;
-                stream.set_nonblocking(false)
-            }
-        }
+        use rustix::net::sockopt::{Timeout, set_socket_timeout};
+        set_socket_timeout(self, Timeout::Recv, Some(wait))?;
+        set_socket_timeout(self, Timeout::Send, Some(wait))?;
+        Ok(rustix::io::ioctl_fionbio(self, false)?)
     }
 
     /// One read that waits up to the time set by [`set_waiting`](Self::set_waiting) for
