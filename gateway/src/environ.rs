@@ -314,8 +314,9 @@ impl Environ {
         self.vars.insert(key, value.as_ref())
     }
 
-    /// An empty environ that reuses `storage` (from [`into_storage`](Environ::into_storage)) for
+    /// An empty environ that reuses `storage` (from [`take_storage`](Environ::take_storage)) for
     /// its variables: a server recycles it from one request to the next on a connection.
+    #[inline]
     pub(crate) fn with_storage(mut storage: VarStorage) -> Self {
         storage.0.clear();
         storage.1.clear();
@@ -331,8 +332,10 @@ impl Environ {
         environ
     }
 
-    /// Gives back the variables' storage (emptied) for [`with_storage`](Environ::with_storage).
-    pub(crate) fn into_storage(mut self) -> VarStorage {
+    /// Takes the variables' storage (emptied) for [`with_storage`](Environ::with_storage),
+    /// leaving this environ without variables (it is dropped next: taking the storage in
+    /// place spares moving the whole environ).
+    pub(crate) fn take_storage(&mut self) -> VarStorage {
         let mut vars = std::mem::take(&mut self.vars);
         vars.entries.clear();
         vars.text.clear();
@@ -1343,7 +1346,7 @@ mod tests {
         env.insert("Q", "2");
         assert_eq!(env.get("Q"), Some("2"));
         // Recycled storage starts with no lengths.
-        let storage = env.into_storage();
+        let storage = env.take_storage();
         let env = Environ::with_storage(storage);
         assert!(!env.contains("PATH_INFO"));
     }

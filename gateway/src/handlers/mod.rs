@@ -197,6 +197,33 @@ pub struct RunOutcome {
     pub environ: Environ,
 }
 
+/// [`BaseHandler::run`] after `setup_environ`: runs the app on an environ the caller owns and
+/// prepared. The server builds each request's environ in place and runs it through here, so
+/// the environ is not moved from hook to hook (it is a few hundred bytes).
+pub(crate) fn run_on<H: BaseHandler>(
+    handler: &mut H,
+    app: &dyn App,
+    environ: &mut Environ,
+) -> Outcome {
+    handler.state_mut().client_is_modern = !environ
+        .get("SERVER_PROTOCOL")
+        .is_some_and(|p| p.eq_ignore_ascii_case("HTTP/0.9"));
+    let called = catch(|| {
+        let mut sink = Sink(&mut *handler);
+        let mut start_response = StartResponse::new(&mut sink);
+        app.call(environ, &mut start_response)
+    });
+    let finished = match called {
+        Ok(Ok(body)) => handler.finish_response(body),
+        Ok(Err(error)) => Err(Failure::Error(error)),
+        Err(panic) => Err(panic),
+    };
+    match finished {
+        Ok(()) => Outcome::Complete,
+        Err(failure) => handler.handle_error(failure, environ),
+    }
+}
+
 /// The PEP 3333 protocol engine (`wsgiref.handlers.BaseHandler`).
 ///
 /// Implement the required I/O hooks and keep a [`HandlerState`]; every other hook has the
@@ -912,23 +939,7 @@ pub trait BaseHandler {
     {
         self.state_mut().reset();
         let mut environ = self.setup_environ();
-        self.state_mut().client_is_modern = !environ
-            .get("SERVER_PROTOCOL")
-            .is_some_and(|p| p.eq_ignore_ascii_case("HTTP/0.9"));
-        let called = catch(|| {
-            let mut sink = Sink(&mut *self);
-            let mut start_response = StartResponse::new(&mut sink);
-            app.call(&mut environ, &mut start_response)
-        });
-        let finished = match called {
-            Ok(Ok(body)) => self.finish_response(body),
-            Ok(Err(error)) => Err(Failure::Error(error)),
-            Err(panic) => Err(panic),
-        };
-        let outcome = match finished {
-            Ok(()) => Outcome::Complete,
-            Err(failure) => self.handle_error(failure, &mut environ),
-        };
+        let outcome = run_on(self, app, &mut environ);
         RunOutcome { outcome, environ }
     }
 

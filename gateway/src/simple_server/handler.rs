@@ -53,7 +53,6 @@ pub(crate) struct Exchange<'s> {
 /// socket through one buffer so that a head and a small body leave in one write.
 pub(crate) struct ServerHandler<'s> {
     state: HandlerState,
-    environ: Option<Environ>,
     stream: &'s Stream,
     out: Vec<u8>,
     /// `wsgi.errors` and the error log of this request.
@@ -68,7 +67,6 @@ pub(crate) struct ServerHandler<'s> {
 
 impl<'s> ServerHandler<'s> {
     pub(crate) fn new(
-        environ: Environ,
         stream: &'s Stream,
         stderr: ErrorStream,
         settings: &'s Settings,
@@ -78,7 +76,6 @@ impl<'s> ServerHandler<'s> {
     ) -> Self {
         ServerHandler {
             state: HandlerState::default(),
-            environ: Some(environ),
             stream,
             out,
             stderr,
@@ -88,6 +85,18 @@ impl<'s> ServerHandler<'s> {
             framing: Framing::Pending,
             body_written: 0,
         }
+    }
+
+    /// Adds the `wsgi.*` entries to the environ the server built from the request (what
+    /// `setup_environ` adds to the CGI variables; the server runs the engine on its environ
+    /// in place, see [`run_on`](crate::handlers::run_on)).
+    pub(crate) fn prepare(&self, environ: &mut Environ) {
+        environ.set_errors(self.stderr.clone());
+        environ.set_url_scheme_static(crate::util::guess_scheme(environ));
+        environ.set_multithread(true);
+        environ.set_multiprocess(false);
+        environ.set_run_once(false);
+        environ.set_file_wrapper(self.settings.sendfile);
     }
 
     /// True when the connection can carry another request after this response.
@@ -230,19 +239,6 @@ impl BaseHandler for ServerHandler<'_> {
         } else {
             "1.1"
         }
-    }
-
-    /// The environ was built by the server from the request; only the `wsgi.*` entries are
-    /// added here.
-    fn setup_environ(&mut self) -> Environ {
-        let mut environ = self.environ.take().unwrap_or_default();
-        environ.set_errors(self.stderr.clone());
-        environ.set_url_scheme_static(crate::util::guess_scheme(&environ));
-        environ.set_multithread(true);
-        environ.set_multiprocess(false);
-        environ.set_run_once(false);
-        environ.set_file_wrapper(self.settings.sendfile);
-        environ
     }
 
     fn error_status(&self) -> &str {

@@ -302,7 +302,10 @@ impl ServerBuilder {
             keep_underscore_headers: false,
             server_software: SERVER_SOFTWARE.to_owned(),
             stderr: None,
-            request_handler: Hooks(Arc::new(DefaultRequestHandler)),
+            request_handler: Hooks {
+                handler: Arc::new(DefaultRequestHandler),
+                custom: false,
+            },
         }
     }
 
@@ -658,7 +661,10 @@ impl ServerBuilder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn request_handler(mut self, handler: impl WsgiRequestHandler) -> Self {
-        self.request_handler = Hooks(Arc::new(handler));
+        self.request_handler = Hooks {
+            handler: Arc::new(handler),
+            custom: true,
+        };
         self
     }
 
@@ -1127,7 +1133,12 @@ pub trait WsgiRequestHandler: Send + Sync + 'static {
 
 /// The installed [`WsgiRequestHandler`].
 #[derive(Clone)]
-pub(crate) struct Hooks(pub(crate) Arc<dyn WsgiRequestHandler>);
+pub(crate) struct Hooks {
+    pub(crate) handler: Arc<dyn WsgiRequestHandler>,
+    /// Installed by [`ServerBuilder::request_handler`]: without one, the default hooks
+    /// (which change nothing) are not called.
+    pub(crate) custom: bool,
+}
 
 impl std::fmt::Debug for Hooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -16,7 +16,7 @@ use super::handler::{Exchange, ServerHandler, error_response, escape_log, log_da
 use super::reactor::Shared;
 use super::request::{self, Framing, HttpError};
 use super::{Request, Settings, WsgiRequestHandler};
-use crate::handlers::{BaseHandler, Outcome};
+use crate::handlers::{Outcome, run_on};
 use crate::{App, AppError, Body, Environ, Input, StartResponse};
 
 /// What became of the connection after one request.
@@ -67,27 +67,29 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
             return reject(settings, conn, &error, is_head);
         }
     }
-    let environ = build_environ(
+    let mut environ = build_environ(
         &head,
         &settings.request_base,
         &conn.peer_vars,
         settings.keep_underscore_headers,
         scratch::storage(),
     );
-    let hooks = &*settings.request_handler.0;
-    let request = Request {
-        method: &head.method,
-        target: head.target(),
-        version: if head.minor == 0 {
-            "HTTP/1.0"
-        } else {
-            "HTTP/1.1"
-        },
-        fields: &head.headers,
-        peer: conn.peer,
-    };
-    let mut environ = hooks.get_environ(&request, environ);
-    let stderr = hooks.get_stderr(&settings.stderr);
+    let hooks = &settings.request_handler;
+    if hooks.custom {
+        let request = Request {
+            method: &head.method,
+            target: head.target(),
+            version: if head.minor == 0 {
+                "HTTP/1.0"
+            } else {
+                "HTTP/1.1"
+            },
+            fields: &head.headers,
+            peer: conn.peer,
+        };
+        environ = hooks.handler.get_environ(&request, environ);
+    }
+    let stderr = hooks.handler.get_stderr(&settings.stderr);
     let request_line = if settings.access_log {
         head.request_line()
     } else {
@@ -98,15 +100,11 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     let app = shared.app_for(&mut conn.app);
     let out = scratch::out();
     let fields = head.headers;
-    // Runs the engine on `stream`, gives the scratch buffers back (dropping the environ, and
-    // with it `wsgi.input`), and says whether the connection may carry another request.
-    let run = |environ, stream: &Stream, fault: &BodyProgress| {
-        let handled = Handled {
-            hooks,
-            app: &*app.1,
-        };
+    // Runs the engine on the environ in place and on `stream`, gives the scratch buffers back
+    // (the environ's storage too: the caller drops what is left of it, and with it
+    // `wsgi.input`), and says whether the connection may carry another request.
+    let run = |environ: &mut Environ, stream: &Stream, fault: &BodyProgress| {
         let mut handler = ServerHandler::new(
-            environ,
             stream,
             stderr,
             settings,
@@ -121,10 +119,21 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
             },
             out,
         );
-        let finished = handler.run(&handled);
-        let keep_alive = handler.keep_alive() && finished.outcome == Outcome::Complete;
+        handler.prepare(environ);
+        // The engine runs on the environ in place; the app behind the hooks only when a
+        // request handler was installed (the default's `handle` just calls the app).
+        let outcome = if hooks.custom {
+            let handled = Handled {
+                hooks: &*hooks.handler,
+                app: &*app.1,
+            };
+            run_on(&mut handler, &handled, environ)
+        } else {
+            run_on(&mut handler, &*app.1, environ)
+        };
+        let keep_alive = handler.keep_alive() && outcome == Outcome::Complete;
         let out = handler.into_buffer();
-        scratch::put_storage(finished.environ.into_storage());
+        scratch::put_storage(environ.take_storage());
         scratch::put_fields(fields);
         scratch::put_out(out);
         keep_alive
@@ -132,7 +141,8 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
     if head.framing == Framing::Length(0) && !head.expect_continue {
         // No body (most requests): `wsgi.input` is empty and the connection stays here, so
         // the handler borrows it and nothing is shared or handed back.
-        let keep_alive = run(environ, &conn.stream, &conn.fault);
+        let keep_alive = run(&mut environ, &conn.stream, &conn.fault);
+        drop(environ);
         return finish(shared, conn, keep_alive, app);
     }
     let (chunked, length) = match head.framing {
@@ -154,7 +164,9 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
         fault.clone(),
     );
     environ.set_input(Input::new(RequestInput::new(body, Arc::clone(&slot))));
-    let keep_alive = run(environ, &stream, &fault);
+    let keep_alive = run(&mut environ, &stream, &fault);
+    // Dropping the environ drops `wsgi.input`, which hands the connection back to `slot`.
+    drop(environ);
     let body = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
     let Some(mut body) = body else {
         // The app kept wsgi.input alive somewhere: the connection cannot be reused.
