@@ -39,6 +39,9 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::mem::MaybeUninit;
+use std::sync::LazyLock;
+
+use memchr::memmem;
 
 use super::Limits;
 use super::chunked::{CHUNK_LINE_LIMIT, ChunkedDecoder};
@@ -420,8 +423,18 @@ const STACK_HEADERS: usize = 128;
 /// `Ok(None)` while the head is incomplete.
 pub(crate) type ParseResult = Result<Option<RequestHead>, HttpError>;
 
-/// Finds the end of the head (after the blank line), tolerating bare LF line ends.
+/// Finds the end of the head (after the blank line), tolerating bare LF line ends: the first
+/// newline followed by CRLF or by LF.
+///
+/// A short buffer is searched newline by newline. A longer one (a browser's head has a dozen
+/// lines, and each newline search has a start-up cost) takes two vectorised substring
+/// searches: `\n\r\n`, then `\n\n` before it (callgrind: about 1,000 fewer instructions
+/// for a 700-byte head, and 250 more for a 40-byte one, hence the two ways).
+#[inline]
 fn head_end(buf: &[u8]) -> Option<usize> {
+    if buf.len() >= SHORT_HEAD {
+        return long_head_end(buf);
+    }
     memchr::memchr_iter(b'\n', buf).find_map(|nl| {
         let rest = &buf[nl + 1..];
         if rest.starts_with(b"\r\n") {
@@ -433,6 +446,23 @@ fn head_end(buf: &[u8]) -> Option<usize> {
         }
     })
 }
+
+/// [`head_end`] of a buffer of at least [`SHORT_HEAD`] bytes (kept out of line, so the
+/// short search inlines where it is called).
+#[inline(never)]
+fn long_head_end(buf: &[u8]) -> Option<usize> {
+    static CRLF: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\n\r\n"));
+    static LF: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\n\n"));
+    match CRLF.find(buf) {
+        // A bare-LF blank line ends the head first if its newline comes earlier.
+        Some(nl) => Some(LF.find(&buf[..=nl]).map_or(nl + 3, |lf| lf + 2)),
+        None => LF.find(buf).map(|lf| lf + 2),
+    }
+}
+
+/// Below this many bytes, [`head_end`] searches newline by newline.
+const SHORT_HEAD: usize = 128;
 
 /// True when the request at the start of `buf` is a `HEAD` (its error responses carry no
 /// body), judged from its first bytes before the head is parsed.
@@ -870,6 +900,27 @@ mod tests {
                 })
                 .collect();
             all.push(text);
+        }
+        // Heads around and above `SHORT_HEAD` (the vectorised search): lines of a field,
+        // then each kind of blank line, or none, and sometimes another kind after it.
+        let ends: [&[u8]; 5] = [b"\r\n\r\n", b"\n\n", b"\n\r\n", b"\r\n\n", b""];
+        for len in (SHORT_HEAD - 40..SHORT_HEAD + 40).chain([300, 700]) {
+            for first in ends {
+                for second in ends {
+                    let mut text = b"GET / HTTP/1.1\r\n".to_vec();
+                    while text.len() < len {
+                        text.extend_from_slice(if text.len().is_multiple_of(3) {
+                            b"A: b\n"
+                        } else {
+                            b"A: b\r\n"
+                        });
+                    }
+                    text.extend_from_slice(first);
+                    text.extend_from_slice(b"body");
+                    text.extend_from_slice(second);
+                    all.push(text);
+                }
+            }
         }
         for text in &all {
             assert_eq!(
