@@ -144,17 +144,28 @@ pub(crate) fn build_environ(
             continue;
         }
         let mut room = [0; KEY_ROOM];
-        let (key, underscore) = environ_key(name, &mut room);
-        if underscore && !keep_underscores || absolute && key == "HTTP_HOST" {
-            continue;
-        }
-        // The reference skips a header whose key, less `HTTP_`, is already in the environ:
-        // one that turns into a CGI variable's name, or (`Http-X` after `X`) into an earlier
-        // header's key.
-        let bare = &key[5..];
-        if CGI_NAMES.contains(&bare)
-            || bare.len() > 5 && bare.starts_with("HTTP_") && env.get(bare).is_some()
-        {
+        let key = match known_key(name) {
+            // A common field: its key has no underscore of the name's own and is no CGI
+            // variable's.
+            Some(key) => Cow::Borrowed(key),
+            None => {
+                let (key, underscore) = environ_key(name, &mut room);
+                if underscore && !keep_underscores {
+                    continue;
+                }
+                // The reference skips a header whose key, less `HTTP_`, is already in the
+                // environ: one that turns into a CGI variable's name, or (`Http-X` after `X`)
+                // into an earlier header's key.
+                let bare = &key[5..];
+                if CGI_NAMES.contains(&bare)
+                    || bare.len() > 5 && bare.starts_with("HTTP_") && env.get(bare).is_some()
+                {
+                    continue;
+                }
+                key
+            }
+        };
+        if absolute && key == "HTTP_HOST" {
             continue;
         }
         let value = span(value);
@@ -197,6 +208,83 @@ pub(crate) const CGI_NAMES: [&str; 15] = [
     "REMOTE_PORT",
     "CONTENT_TYPE",
 ];
+
+/// The environ keys of the fields browsers, API clients and proxies send most, by the
+/// length of the name (lower case): [`known_key`] finds them without building a key.
+const KNOWN_KEYS: [&[(&str, &str)]; 26] = [
+    &[],
+    &[],
+    &[("te", "HTTP_TE")],
+    &[("dnt", "HTTP_DNT")],
+    &[("host", "HTTP_HOST")],
+    &[("range", "HTTP_RANGE")],
+    &[
+        ("accept", "HTTP_ACCEPT"),
+        ("cookie", "HTTP_COOKIE"),
+        ("origin", "HTTP_ORIGIN"),
+        ("pragma", "HTTP_PRAGMA"),
+    ],
+    &[("referer", "HTTP_REFERER"), ("upgrade", "HTTP_UPGRADE")],
+    &[("priority", "HTTP_PRIORITY"), ("if-match", "HTTP_IF_MATCH")],
+    &[
+        ("sec-ch-ua", "HTTP_SEC_CH_UA"),
+        ("x-real-ip", "HTTP_X_REAL_IP"),
+    ],
+    &[
+        ("user-agent", "HTTP_USER_AGENT"),
+        ("connection", "HTTP_CONNECTION"),
+        ("keep-alive", "HTTP_KEEP_ALIVE"),
+    ],
+    &[],
+    &[("x-request-id", "HTTP_X_REQUEST_ID")],
+    &[
+        ("authorization", "HTTP_AUTHORIZATION"),
+        ("cache-control", "HTTP_CACHE_CONTROL"),
+        ("if-none-match", "HTTP_IF_NONE_MATCH"),
+    ],
+    &[
+        ("sec-fetch-dest", "HTTP_SEC_FETCH_DEST"),
+        ("sec-fetch-mode", "HTTP_SEC_FETCH_MODE"),
+        ("sec-fetch-site", "HTTP_SEC_FETCH_SITE"),
+        ("sec-fetch-user", "HTTP_SEC_FETCH_USER"),
+    ],
+    &[
+        ("accept-encoding", "HTTP_ACCEPT_ENCODING"),
+        ("accept-language", "HTTP_ACCEPT_LANGUAGE"),
+        ("x-forwarded-for", "HTTP_X_FORWARDED_FOR"),
+    ],
+    &[
+        ("sec-ch-ua-mobile", "HTTP_SEC_CH_UA_MOBILE"),
+        ("x-requested-with", "HTTP_X_REQUESTED_WITH"),
+        ("x-forwarded-host", "HTTP_X_FORWARDED_HOST"),
+    ],
+    &[
+        ("if-modified-since", "HTTP_IF_MODIFIED_SINCE"),
+        ("x-forwarded-proto", "HTTP_X_FORWARDED_PROTO"),
+    ],
+    &[("sec-ch-ua-platform", "HTTP_SEC_CH_UA_PLATFORM")],
+    &[],
+    &[],
+    &[],
+    &[],
+    &[],
+    &[],
+    &[(
+        "upgrade-insecure-requests",
+        "HTTP_UPGRADE_INSECURE_REQUESTS",
+    )],
+];
+
+/// The environ key of a common field (see [`KNOWN_KEYS`]): the upper-casing and the UTF-8
+/// check of a built key cost more than this lookup. Such a key has no underscore of the
+/// name's own and is no CGI variable's.
+fn known_key(name: &str) -> Option<&'static str> {
+    KNOWN_KEYS
+        .get(name.len())?
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(name))
+        .map(|&(_, key)| key)
+}
 
 /// Where `part` starts in `whole`, if it is a subslice of it.
 fn offset_in(whole: &str, part: &str) -> Option<usize> {
@@ -265,6 +353,30 @@ impl Peer {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn known_keys_are_the_keys_the_fields_would_get() {
+        let mut count = 0;
+        for (len, known) in super::KNOWN_KEYS.iter().enumerate() {
+            for &(name, key) in *known {
+                assert_eq!(name.len(), len, "{name} is filed under its length");
+                let mut room = [0; super::KEY_ROOM];
+                let (built, underscore) = super::environ_key(name, &mut room);
+                assert_eq!((key, underscore), (&*built, false));
+                assert!(!super::CGI_NAMES.contains(&&key[5..]), "{key}");
+                assert!(!key[5..].starts_with("HTTP_"), "{key}");
+                // Any case finds it.
+                let upper = name.to_ascii_uppercase();
+                assert_eq!(super::known_key(&upper), Some(key));
+                assert_eq!(super::known_key(name), Some(key));
+                count += 1;
+            }
+        }
+        assert!(count > 30);
+        assert_eq!(super::known_key("x-custom"), None);
+        assert_eq!(super::known_key("a-name-longer-than-any-known-one"), None);
+        assert_eq!(super::known_key(""), None);
+    }
+
     use super::super::request::target_form;
     use super::{decode_path, target_path};
 
