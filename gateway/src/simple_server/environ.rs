@@ -59,7 +59,23 @@ fn target_path(target: &str, form: TargetForm) -> &str {
     }
 }
 
-/// The environ of one request.
+/// [`fill_environ`] into a new environ (fuzzing and tests).
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn build_environ(
+    head: &RequestHead,
+    base: &VarsPrefix,
+    peer: &Peer,
+    keep_underscores: bool,
+    storage: crate::environ::VarStorage,
+) -> Environ {
+    let mut env = Environ::with_storage(storage);
+    fill_environ(&mut env, head, base, peer, keep_underscores);
+    env
+}
+
+/// The environ of one request, built into `env`, an empty environ (from
+/// [`Environ::with_storage`]) where the caller keeps it: the server builds each request's
+/// environ in place.
 ///
 /// - `base` holds the server's variables but `CONTENT_LENGTH`, which comes last (`SERVER_NAME`, `SERVER_PORT`,
 ///   `GATEWAY_INTERFACE`, `SCRIPT_NAME`, ...);
@@ -73,15 +89,14 @@ fn target_path(target: &str, form: TargetForm) -> &str {
 ///   variable is ignored;
 /// - header names containing `_` are dropped unless `keep_underscores` (they could spoof a
 ///   dashed header a proxy set); the process environment is never copied in.
-pub(crate) fn build_environ(
+pub(crate) fn fill_environ(
+    env: &mut Environ,
     head: &RequestHead,
     base: &VarsPrefix,
     peer: &Peer,
     keep_underscores: bool,
-    storage: crate::environ::VarStorage,
-) -> Environ {
+) {
     // Every name pushed here is distinct, so the environ is built without lookups.
-    let mut env = Environ::with_storage(storage);
     env.push_prefix(base);
     env.push_var("SERVER_PROTOCOL", head.protocol());
     env.push_var("REQUEST_METHOD", &head.method);
@@ -186,7 +201,6 @@ pub(crate) fn build_environ(
         _ => env.push_var("CONTENT_LENGTH", ""),
     }
     env.set_input_terminated(true);
-    env
 }
 
 /// The CGI variables a request environ has before its headers are added: a header whose key

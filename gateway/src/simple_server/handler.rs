@@ -66,6 +66,7 @@ pub(crate) struct ServerHandler<'s> {
 }
 
 impl<'s> ServerHandler<'s> {
+    #[inline]
     pub(crate) fn new(
         stream: &'s Stream,
         stderr: ErrorStream,

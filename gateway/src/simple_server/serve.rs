@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use super::body::{BodyProgress, BodyState, RequestInput};
 use super::chunked::{ChunkError, ChunkedDecoder};
 use super::conn::{CachedApp, Conn, write_all};
-use super::environ::build_environ;
+use super::environ::fill_environ;
 use super::handler::{Exchange, ServerHandler, error_response, escape_log, log_date};
 use super::reactor::Shared;
 use super::request::{self, Framing, HttpError};
@@ -67,12 +67,13 @@ pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Se
             return reject(settings, conn, &error, is_head);
         }
     }
-    let mut environ = build_environ(
+    let mut environ = Environ::with_storage(scratch::storage());
+    fill_environ(
+        &mut environ,
         &head,
         &settings.request_base,
         &conn.peer_vars,
         settings.keep_underscore_headers,
-        scratch::storage(),
     );
     let hooks = &settings.request_handler;
     if hooks.custom {
