@@ -168,7 +168,7 @@ pub enum Outcome {
 }
 
 /// What [`BaseHandler::run`] hands back: how it ended, and the environ (with `wsgi.input`,
-/// so a server can drain what the app left unread).
+/// so a transport can drain what the app left unread).
 ///
 /// ```
 /// use std::io::Read;
@@ -197,9 +197,10 @@ pub struct RunOutcome {
     pub environ: Environ,
 }
 
-/// [`BaseHandler::run`] after `setup_environ`: runs the app on an environ the caller owns and
-/// prepared. The server builds each request's environ in place and runs it through here, so
-/// the environ is not moved from hook to hook (it is a few hundred bytes).
+/// [`BaseHandler::run`] after its `reset` and `setup_environ`: runs the app on an environ the
+/// caller owns and prepared, with the handler's state fresh or reset (this does not reset it).
+/// The server builds each request's environ in place and runs it through here, so the environ
+/// (a few hundred bytes) is not moved from builder to engine.
 pub(crate) fn run_on<H: BaseHandler>(
     handler: &mut H,
     app: &dyn App,

@@ -158,12 +158,14 @@ pub(crate) fn fill_environ(
             content_length.get_or_insert(());
             continue;
         }
-        let mut room = [0; KEY_ROOM];
+        // Filled only for a field whose key is built (the key borrows it).
+        let mut room;
         let key = match known_key(name) {
             // A common field: its key has no underscore of the name's own and is no CGI
             // variable's.
             Some(key) => Cow::Borrowed(key),
             None => {
+                room = [0; KEY_ROOM];
                 let (key, underscore) = environ_key(name, &mut room);
                 if underscore && !keep_underscores {
                     continue;

@@ -225,6 +225,14 @@ impl BaseHandler for ServerHandler<'_> {
         self.stderr.clone()
     }
     fn add_cgi_vars(&mut self, _environ: &mut Environ) {}
+    /// Not on the server's path: the server builds the environ from the request and calls
+    /// [`prepare`](ServerHandler::prepare) and [`run_on`](crate::handlers::run_on) itself.
+    /// Here for the trait, it holds what `prepare` adds and no request variables.
+    fn setup_environ(&mut self) -> Environ {
+        let mut environ = Environ::new();
+        self.prepare(&mut environ);
+        environ
+    }
     fn wsgi_multithread(&self) -> bool {
         true
     }

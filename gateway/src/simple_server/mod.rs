@@ -1135,8 +1135,8 @@ pub trait WsgiRequestHandler: Send + Sync + 'static {
 #[derive(Clone)]
 pub(crate) struct Hooks {
     pub(crate) handler: Arc<dyn WsgiRequestHandler>,
-    /// Installed by [`ServerBuilder::request_handler`]: without one, the default hooks
-    /// (which change nothing) are not called.
+    /// Installed by [`ServerBuilder::request_handler`]: without one, the default
+    /// `get_environ` and `handle` (which change nothing) are not called; `get_stderr` is.
     pub(crate) custom: bool,
 }
 
