@@ -852,6 +852,49 @@ fn queued_requests_do_not_wait_for_slow_apps() {
     }
 }
 
+/// A browser's fields in the casings clients send (the common ones take their keys from a
+/// table, the others are built): each key as CGI spells it, repeats joined, a spoofing
+/// underscore name dropped, and `Host` still ignored for an absolute-form target.
+#[test]
+fn environ_keys_of_common_and_other_fields_in_any_case() {
+    const KEYS: &[&str] = &[
+        "HTTP_HOST",
+        "HTTP_USER_AGENT",
+        "HTTP_SEC_FETCH_MODE",
+        "HTTP_SEC_CH_UA_PLATFORM",
+        "HTTP_UPGRADE_INSECURE_REQUESTS",
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_ACCEPT_LANGUAGE",
+        "HTTP_X_CUSTOM_THING",
+        "HTTP_DNT",
+    ];
+    let server = start(keys_app(KEYS), |b| b);
+    let request = "GET /a HTTP/1.1\r\nhOsT: example.test\r\nUSER-AGENT: Mozilla/5.0 (X11)\r\n\
+        sec-fetch-MODE: navigate\r\nSec-CH-UA-Platform: \"Linux\"\r\n\
+        upgrade-insecure-requests: 1\r\nX-Forwarded-For: 10.0.0.1\r\n\
+        X_Forwarded_For: 6.6.6.6\r\nx-forwarded-for: 10.0.0.2\r\nAccept-Language: en\r\n\
+        x-custom-THING: yes\r\nDNT: 1\r\nConnection: close\r\n\r\n";
+    let env = environ_lines(&one_response(server.addr, request));
+    let some = |v: &str| format!("{:?}", Some(v));
+    assert_eq!(env["HTTP_HOST"], some("example.test"));
+    assert_eq!(env["HTTP_USER_AGENT"], some("Mozilla/5.0 (X11)"));
+    assert_eq!(env["HTTP_SEC_FETCH_MODE"], some("navigate"));
+    assert_eq!(env["HTTP_SEC_CH_UA_PLATFORM"], some("\"Linux\""));
+    assert_eq!(env["HTTP_UPGRADE_INSECURE_REQUESTS"], some("1"));
+    assert_eq!(
+        env["HTTP_X_FORWARDED_FOR"],
+        some("10.0.0.1,10.0.0.2"),
+        "repeats joined, the underscore spelling dropped"
+    );
+    assert_eq!(env["HTTP_ACCEPT_LANGUAGE"], some("en"));
+    assert_eq!(env["HTTP_X_CUSTOM_THING"], some("yes"));
+    assert_eq!(env["HTTP_DNT"], some("1"));
+    let absolute = "GET http://target.test/a HTTP/1.1\r\nHOST: other.test\r\n\
+        Connection: close\r\n\r\n";
+    let env = environ_lines(&one_response(server.addr, absolute));
+    assert_eq!(env["HTTP_HOST"], some("target.test"));
+}
+
 #[test]
 fn underscore_headers_kept_when_asked() {
     let server = start(environ_app(), |b| b.keep_underscore_headers(true));
