@@ -33,12 +33,21 @@ fn limits_for(data: &[u8]) -> Limits {
 pub fn request_head(data: &[u8]) {
     let limits = limits_for(data);
     let arrival = request::arrival(data, &limits);
-    let parsed = request::parse_into(data, &limits, Fields::default());
+    let parsed = request::parse_into(data, &limits, Fields::default(), None);
     match arrival {
-        Arrival::Ready => assert!(
-            !matches!(parsed, Ok(None)),
-            "a request judged ready got no verdict"
-        ),
+        Arrival::Ready { head_end } => {
+            assert!(
+                !matches!(parsed, Ok(None)),
+                "a request judged ready got no verdict"
+            );
+            // The end it found is the one parsing finds, and parsing from it agrees.
+            let again = request::parse_into(data, &limits, Fields::default(), head_end);
+            assert_eq!(
+                format!("{again:?}"),
+                format!("{parsed:?}"),
+                "parsing from the head end arrival found"
+            );
+        }
         Arrival::Body(total) => assert!(total > data.len(), "awaiting a body already here"),
         Arrival::Partial => {}
     }

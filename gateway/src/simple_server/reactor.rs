@@ -371,6 +371,8 @@ impl Shared {
         // park, and none when the request is served before it parks).
         let mut starts: Option<Duration> = None;
         loop {
+            // Where the head ends, when `arrival` found it (parsing then need not look again).
+            let mut found_end = None;
             let ready = loop {
                 let mut room = limit;
                 if parked.park == Park::Linger {
@@ -384,7 +386,10 @@ impl Shared {
                     let blank = request::leading_empty_lines(parked.conn.buf.bytes());
                     parked.conn.buf.consume(blank);
                     match request::arrival(parked.conn.buf.bytes(), limits) {
-                        Arrival::Ready => break true,
+                        Arrival::Ready { head_end } => {
+                            found_end = head_end;
+                            break true;
+                        }
                         Arrival::Partial => {}
                         // A small body is awaited here too, so that no worker waits for it.
                         Arrival::Body(total) => {
@@ -429,7 +434,7 @@ impl Shared {
             };
             if ready {
                 // `None`: the connection is gone.
-                let served = self.serve_guarded(parked.conn)?;
+                let served = self.serve_guarded(parked.conn, found_end)?;
                 parked = match served {
                     Served::KeepAlive(mut conn) => {
                         must_read = !conn.buf.drained || hangup;
@@ -568,13 +573,13 @@ impl Shared {
     /// [`WsgiRequestHandler`](super::WsgiRequestHandler) hook outside the app), the client
     /// gets a 500 if no response has started, the panic is logged, and the connection is
     /// closed. `None` then: the connection is gone.
-    fn serve_guarded(&self, conn: Conn) -> Option<Served> {
+    fn serve_guarded(&self, conn: Conn, head_end: Option<usize>) -> Option<Served> {
         // What answering needs after `conn` was moved and lost in the unwinding.
         let stream = Arc::clone(&conn.stream);
         let progress = conn.fault.clone();
         let (key, head) = (conn.key, request::is_head_request(conn.buf.bytes()));
         let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            serve_request(self, conn, false)
+            serve_request(self, conn, false, head_end)
         }));
         match served {
             Ok(served) => Some(served),
@@ -819,7 +824,7 @@ impl Shared {
                 let shared = Arc::clone(self);
                 self.late.fetch_add(1, Ordering::AcqRel);
                 self.pool.spawn(move || {
-                    match serve_request(&shared, parked.conn, false) {
+                    match serve_request(&shared, parked.conn, false, None) {
                         Served::KeepAlive(conn) | Served::Linger(conn) => shared.close(conn),
                         Served::Lost(key) => shared.table.release(key),
                     }
@@ -987,7 +992,7 @@ impl Shared {
                 Err(_) => return Ok(true),
             }
         }
-        match serve_request(self, conn, true) {
+        match serve_request(self, conn, true, None) {
             Served::KeepAlive(conn) | Served::Linger(conn) => self.close(conn),
             Served::Lost(_) => {}
         }

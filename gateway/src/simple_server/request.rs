@@ -483,8 +483,10 @@ pub(crate) enum Arrival {
     /// A whole head whose small body (see [`BUFFERED_BODY`]) is still coming: the head and
     /// body take this many bytes from the start of the buffer.
     Body(usize),
-    /// A whole request (or enough to reject it): a worker can take it.
-    Ready,
+    /// A whole request (or enough to reject it): a worker can take it. `head_end` is where
+    /// its head ends, counted after the leading empty lines (`None` when the limits reject
+    /// it), for [`parse_into`], which then need not look for it again.
+    Ready { head_end: Option<usize> },
 }
 
 /// Where the request starts: after the empty lines a client may send first (RFC 9112 §2.2).
@@ -502,7 +504,7 @@ pub(crate) fn arrival(buf: &[u8], limits: &Limits) -> Arrival {
         let over = head.len() > limits.max_header_bytes
             || memchr::memchr(b'\n', head).is_none() && head.len() > limits.max_request_line;
         return if over {
-            Arrival::Ready
+            Arrival::Ready { head_end: None }
         } else {
             Arrival::Partial
         };
@@ -520,10 +522,14 @@ pub(crate) fn arrival(buf: &[u8], limits: &Limits) -> Arrival {
                 Ok(None) if buf.len() < window => Arrival::Body(window),
                 // Whole, bad (the worker answers 400 before the app runs), or too big to
                 // wait for (the app streams it).
-                _ => Arrival::Ready,
+                _ => Arrival::Ready {
+                    head_end: Some(end),
+                },
             }
         }
-        _ => Arrival::Ready,
+        _ => Arrival::Ready {
+            head_end: Some(end),
+        },
     }
 }
 
@@ -618,11 +624,18 @@ fn awaited_body(buf: &[u8], limits: &Limits) -> Option<usize> {
 ///   the body limit: 413.
 #[cfg(test)]
 pub(crate) fn parse(buf: &[u8], limits: &Limits) -> ParseResult {
-    parse_into(buf, limits, Fields::default())
+    parse_into(buf, limits, Fields::default(), None)
 }
 
 /// [`parse`], storing the header fields in `fields` (recycled from an earlier request).
-pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseResult {
+/// `known_end` is where the head ends after the leading empty lines, when [`arrival`] just
+/// found it in these same bytes ([`Arrival::Ready`]); `None` to look for it here.
+pub(crate) fn parse_into(
+    buf: &[u8],
+    limits: &Limits,
+    fields: Fields,
+    known_end: Option<usize>,
+) -> ParseResult {
     let start = leading_empty_lines(buf);
     let buf = &buf[start..];
     let line_end = match memchr::memchr(b'\n', buf) {
@@ -631,7 +644,11 @@ pub(crate) fn parse_into(buf: &[u8], limits: &Limits, fields: Fields) -> ParseRe
         Some(line_end) if line_end > limits.max_request_line => return Err(HttpError::UriTooLong),
         Some(line_end) => line_end,
     };
-    let Some(end) = head_end(buf, limits.max_header_bytes) else {
+    debug_assert!(
+        known_end.is_none() || known_end == head_end(buf, limits.max_header_bytes),
+        "a head end from other bytes"
+    );
+    let Some(end) = known_end.or_else(|| head_end(buf, limits.max_header_bytes)) else {
         return if buf.len() > limits.max_header_bytes {
             Err(HttpError::HeadersTooLarge("header section too large"))
         } else {

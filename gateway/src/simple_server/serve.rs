@@ -32,13 +32,19 @@ pub(crate) enum Served {
 }
 
 /// Parses the head at the start of the buffer and answers it. `single` is `handle_request`:
-/// the connection closes after this one request.
-pub(crate) fn serve_request(shared: &Shared, mut conn: Conn, single: bool) -> Served {
+/// the connection closes after this one request. `head_end` is where the head ends when
+/// [`request::arrival`] just found it in the buffer (see [`request::parse_into`]).
+pub(crate) fn serve_request(
+    shared: &Shared,
+    mut conn: Conn,
+    single: bool,
+    head_end: Option<usize>,
+) -> Served {
     let settings = &shared.settings;
     // Before anything can fail: a panic guard reads whether this request's response started.
     conn.fault.reset();
     let fields = scratch::fields();
-    let head = match request::parse_into(conn.buf.bytes(), &settings.limits, fields) {
+    let head = match request::parse_into(conn.buf.bytes(), &settings.limits, fields, head_end) {
         Ok(Some(head)) => head,
         // A head that is not complete here overflowed the buffer: the limits reject it.
         Ok(None) => {
