@@ -316,7 +316,6 @@ impl Environ {
 
     /// An empty environ that reuses `storage` (from [`take_storage`](Environ::take_storage)) for
     /// its variables: a server recycles it from one request to the next on a worker thread.
-    #[inline]
     pub(crate) fn with_storage(mut storage: VarStorage) -> Self {
         storage.0.clear();
         storage.1.clear();

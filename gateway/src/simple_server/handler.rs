@@ -66,7 +66,6 @@ pub(crate) struct ServerHandler<'s> {
 }
 
 impl<'s> ServerHandler<'s> {
-    #[inline]
     pub(crate) fn new(
         stream: &'s Stream,
         stderr: ErrorStream,
