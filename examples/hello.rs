@@ -10,7 +10,9 @@
 //! `--port N` (0 = ephemeral; `PORT` in the environment works too), `--threads N` (worker
 //! pool size), `--keep-alive SECONDS` (idle keep-alive timeout), `--quiet` (no access log),
 //! `--macro` (serve the same answer from a `#[wsgi_app]` handler returning `&'static str`,
-//! to measure what the macro costs; its Content-Type says `charset=utf-8` too).
+//! to measure what the macro costs; its Content-Type says `charset=utf-8` too),
+//! `--worker-slice MICROS` (the workers' scheduler slice; 0 keeps the kernel's default, see
+//! `ServerBuilder::worker_slice`).
 //! SIGINT/SIGTERM shut the server down gracefully.
 
 use std::time::Duration;
@@ -37,6 +39,7 @@ struct Options {
     keep_alive: Option<u64>,
     quiet: bool,
     macro_handler: bool,
+    worker_slice: Option<u64>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -49,6 +52,7 @@ fn parse_args() -> Result<Options, String> {
         keep_alive: None,
         quiet: false,
         macro_handler: false,
+        worker_slice: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -73,11 +77,18 @@ fn parse_args() -> Result<Options, String> {
                         .map_err(|e| format!("--keep-alive: {e}"))?,
                 )
             }
+            "--worker-slice" => {
+                options.worker_slice = Some(
+                    value("--worker-slice")?
+                        .parse()
+                        .map_err(|e| format!("--worker-slice: {e}"))?,
+                )
+            }
             "--quiet" => options.quiet = true,
             "--macro" => options.macro_handler = true,
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (try --port N --threads N --keep-alive SECONDS --quiet --macro)"
+                    "unknown argument {other:?} (try --port N --threads N --keep-alive SECONDS --worker-slice MICROS --quiet --macro)"
                 ));
             }
         }
@@ -93,6 +104,9 @@ fn main() -> std::io::Result<()> {
     let mut builder = ServerBuilder::new().access_log(!options.quiet);
     if let Some(threads) = options.threads {
         builder = builder.threads(threads);
+    }
+    if let Some(micros) = options.worker_slice {
+        builder = builder.worker_slice((micros > 0).then(|| Duration::from_micros(micros)));
     }
     if let Some(seconds) = options.keep_alive {
         let mut limits = Limits::default();

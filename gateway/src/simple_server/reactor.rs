@@ -60,11 +60,16 @@ const WATCH_AT_LEAST: Duration = Duration::from_millis(50);
 /// ready to run (when no backlog is queued): on a machine shared with the clients (or with
 /// other workers), a worker that always finds more work would otherwise run until the
 /// scheduler preempts it, and whatever waits behind it waits a whole time slice (the tail of
-/// the latency). Each yield costs switches between processes: at c=16 on two cores shared
-/// with wrk this costs about 5-8 % of the throughput of a server that never yields, for a
-/// p99 of 0.35 ms instead of 4 ms. At 32 the p99 was 2.5-4 ms in three runs of four (and
-/// yielding even with a backlog, every 64 events, made it worse: queued events wait out the
-/// yield); see BENCHMARKS.md.
+/// the latency: 4 ms p99 at c=16 instead of 0.3 ms). At 32 the p99 was 2.5-4 ms in three runs
+/// of four (and yielding even with a backlog, every 64 events, made it worse: queued events
+/// wait out the yield); see BENCHMARKS.md.
+///
+/// A yield forfeits the rest of the worker's scheduler slice. With the kernel's default slice
+/// that cost 10-15 % of the c=16 throughput: the worker came back behind the client it had
+/// let run, and each response it sent then woke the client straight onto its core (one
+/// request per pair of context switches). The workers therefore ask for the shortest slice
+/// (see `slice.rs` and [`ServerBuilder::worker_slice`](super::ServerBuilder::worker_slice)),
+/// and the yields cost nothing measurable.
 const FAIR_SHARE: u32 = 16;
 /// An `epoll_wait` that took this long slept: the worker rested, and its count of events in
 /// a row starts again (a worker that sleeps between requests has nothing to yield).
@@ -165,6 +170,8 @@ pub(crate) struct Shared {
     idle: (Mutex<()>, Condvar),
     pub(crate) shutdown: AtomicBool,
     epoch: Epoch,
+    /// A worker could not set its scheduler slice and said so (the others then stay quiet).
+    slice_refused: AtomicBool,
 }
 
 impl std::fmt::Debug for Shared {
@@ -237,6 +244,7 @@ impl Shared {
             idle: (Mutex::new(()), Condvar::new()),
             shutdown: AtomicBool::new(false),
             epoch: Epoch::new(),
+            slice_refused: AtomicBool::new(false),
         })
     }
 
@@ -705,6 +713,15 @@ impl Shared {
 
     /// A worker: waits on the epoll set and serves what it wakes for, until shutdown.
     fn worker_loop(self: &Arc<Self>) {
+        if let Some(slice) = self.settings.worker_slice
+            && let Err(e) = super::slice::set_for_current_thread(slice)
+            && !self.slice_refused.swap(true, Ordering::Relaxed)
+        {
+            self.log(&format!(
+                "cannot set the workers' scheduler slice to {slice:?} ({e}); \
+                 they run with the kernel's default"
+            ));
+        }
         let mut events = [MaybeUninit::<epoll::Event>::uninit(); EVENTS_PER_WAIT];
         let mut in_a_row = 0;
         // The last epoll_wait filled its whole batch: a backlog waits in the kernel.
