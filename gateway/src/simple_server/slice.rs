@@ -53,10 +53,12 @@ pub(crate) fn set_for_current_thread(slice: Duration) -> io::Result<()> {
         return Ok(());
     }
     attr.size = SchedAttr::SIZE;
-    attr.sched_flags = 0;
+    // Only reset-on-fork may stay (clearing it would need privilege); the other flags ask
+    // for things this call does not set.
+    attr.sched_flags &= RESET_ON_FORK;
     attr.sched_runtime = u64::try_from(slice.as_nanos()).unwrap_or(u64::MAX);
-    // SAFETY: as above; `attr` was filled by the kernel and only the runtime (the slice)
-    // and the flags were changed.
+    // SAFETY: as above; `attr` was filled by the kernel and only its size, flags and
+    // runtime (the slice) were changed.
     #[allow(unsafe_code)]
     let set = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &raw const attr, 0) };
     if set != 0 {
@@ -87,6 +89,10 @@ struct SchedAttr {
     sched_period: u64,
 }
 
+/// `SCHED_FLAG_RESET_ON_FORK`.
+#[cfg(target_os = "linux")]
+const RESET_ON_FORK: u64 = 0x01;
+
 #[cfg(target_os = "linux")]
 impl SchedAttr {
     const SIZE: u32 = 48;
@@ -101,6 +107,43 @@ mod tests {
         let sched = std::fs::read_to_string("/proc/thread-self/sched").ok()?;
         let line = sched.lines().find(|l| l.starts_with("se.slice"))?;
         line.split(':').nth(1)?.trim().parse().ok()
+    }
+
+    /// This thread's scheduling attributes.
+    fn attr_of_this_thread() -> SchedAttr {
+        let mut attr = SchedAttr::default();
+        // SAFETY: as in `set_for_current_thread`.
+        #[allow(unsafe_code)]
+        let got = unsafe {
+            libc::syscall(
+                libc::SYS_sched_getattr,
+                0,
+                &raw mut attr,
+                SchedAttr::SIZE,
+                0,
+            )
+        };
+        assert_eq!(got, 0, "{}", io::Error::last_os_error());
+        attr
+    }
+
+    #[test]
+    fn reset_on_fork_is_kept() {
+        std::thread::spawn(|| {
+            let mut attr = attr_of_this_thread();
+            attr.sched_flags = RESET_ON_FORK;
+            // SAFETY: as in `set_for_current_thread`; setting reset-on-fork needs no privilege.
+            #[allow(unsafe_code)]
+            let set = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &raw const attr, 0) };
+            assert_eq!(set, 0, "{}", io::Error::last_os_error());
+            set_for_current_thread(Duration::from_micros(200)).unwrap();
+            assert_eq!(
+                attr_of_this_thread().sched_flags & RESET_ON_FORK,
+                RESET_ON_FORK
+            );
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
