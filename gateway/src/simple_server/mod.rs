@@ -347,7 +347,8 @@ impl ServerBuilder {
     }
 
     /// The scheduler slice each worker thread asks the kernel for (default 0.1 ms, the
-    /// shortest Linux grants; `None` keeps the kernel's default, about 1-3 ms).
+    /// shortest Linux grants; `None` asks nothing, so the workers keep the slice they
+    /// inherit, normally the kernel's default of about 1-3 ms).
     ///
     /// On Linux 6.12 and later a thread may choose how long it runs before another thread
     /// waiting for its core may take it. A short slice matters only when the workers share
@@ -355,9 +356,11 @@ impl ServerBuilder {
     /// then a worker finishes the responses it has before the threads it wakes run, and
     /// gets its core back soon after it lets them run. On two cores shared with `wrk` at 16
     /// connections this was worth 10-20 % more requests per second at the same
-    /// sub-millisecond p99 (BENCHMARKS.md). The policy and nice value are kept; real-time
-    /// threads are left alone; older kernels and other systems ignore it. The kernel clamps
-    /// the value to 0.1-100 ms.
+    /// sub-millisecond p99 (BENCHMARKS.md). The policy, nice value and reset-on-fork flag
+    /// are kept; real-time, deadline and idle threads are left alone; older kernels and
+    /// other systems ignore it; threads an app starts from a worker inherit it. The kernel
+    /// clamps the value to 0.1-100 ms (zero means its default). If the call is refused (a
+    /// seccomp sandbox), the server says so once on its error stream and serves on.
     ///
     /// ```
     /// use std::time::Duration;

@@ -3,11 +3,13 @@
 //!
 //! Linux's fair scheduler (EEVDF, 6.6 and later) gives each thread a *slice*; since 6.12 a
 //! thread may ask for its own, from 0.1 ms to 100 ms, through `sched_setattr`'s
-//! `sched_runtime` (no privilege needed). A short slice keeps a thread's virtual deadline
-//! close, so on a core shared with other processes (clients on the same machine, a proxy, a
-//! database) two things change for a worker:
-//! - a thread woken by the worker's response (the client, reading it) no longer preempts the
-//!   worker at once: the worker finishes the responses it has, then gives the core up;
+//! `sched_runtime` (the kernel asks no privilege for it; a sandbox such as seccomp may still
+//! refuse the call, which the server logs once). A short slice keeps a thread's virtual
+//! deadline close, so on a core shared with other processes (clients on the same machine, a
+//! proxy, a database) two things change for a worker:
+//! - a thread woken by the worker's response (the client, reading it) no longer takes the
+//!   core at once: in our runs the worker went on to send the other responses it had before
+//!   it gave the core up;
 //! - a worker that yields its core (see the reactor's `FAIR_SHARE`) forfeits one short slice,
 //!   not one long one, and so gets the core back soon after the threads it let run.
 //!
@@ -17,8 +19,9 @@
 //! per second at the same sub-millisecond p99 (BENCHMARKS.md). On a machine where the workers
 //! have their cores to themselves, the slice never comes into play.
 //!
-//! Older kernels accept the call and ignore the field; other systems have no such call, and
-//! [`set_for_current_thread`] does nothing there.
+//! Threads and processes an app starts from a worker inherit its slice (as they inherit its
+//! nice value). Older kernels accept the call and ignore the field; other systems have no
+//! such call, and [`set_for_current_thread`] does nothing there.
 
 use std::io;
 use std::time::Duration;
@@ -26,8 +29,9 @@ use std::time::Duration;
 /// The slice the server asks for by default: the shortest Linux grants.
 pub(crate) const DEFAULT: Duration = Duration::from_micros(100);
 
-/// Asks for `slice` for the calling thread, keeping its scheduling policy and nice value.
-/// Threads under a real-time or idle policy are left as they are.
+/// Asks for `slice` for the calling thread, keeping its scheduling policy, nice value and
+/// reset-on-fork flag. Threads under a real-time, deadline or idle policy are left as they
+/// are. A zero `slice` asks for the kernel's default.
 #[cfg(target_os = "linux")]
 pub(crate) fn set_for_current_thread(slice: Duration) -> io::Result<()> {
     let mut attr = SchedAttr::default();
@@ -102,8 +106,22 @@ impl SchedAttr {
 mod tests {
     use super::*;
 
-    /// The slice this thread runs with, as the kernel shows it (`None` before 6.12).
+    /// Whether this kernel grants per-thread slices (6.12 and later; 6.6 stable kernels show
+    /// `se.slice` too, but ignore what a thread asks for).
+    fn custom_slices() -> bool {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let mut parts = release.split(|c: char| !c.is_ascii_digit());
+        let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        (major, minor) >= (6, 12)
+    }
+
+    /// The slice this thread runs with, as the kernel shows it (`None` where it grants no
+    /// slices of a thread's choosing).
     fn slice_of_this_thread() -> Option<u64> {
+        if !custom_slices() {
+            return None;
+        }
         let sched = std::fs::read_to_string("/proc/thread-self/sched").ok()?;
         let line = sched.lines().find(|l| l.starts_with("se.slice"))?;
         line.split(':').nth(1)?.trim().parse().ok()
@@ -148,7 +166,16 @@ mod tests {
 
     #[test]
     fn the_layout_is_the_kernels() {
+        use std::mem::offset_of;
         assert_eq!(std::mem::size_of::<SchedAttr>(), SchedAttr::SIZE as usize);
+        // Offsets from include/uapi/linux/sched/types.h.
+        assert_eq!(offset_of!(SchedAttr, sched_policy), 4);
+        assert_eq!(offset_of!(SchedAttr, sched_flags), 8);
+        assert_eq!(offset_of!(SchedAttr, sched_nice), 16);
+        assert_eq!(offset_of!(SchedAttr, sched_priority), 20);
+        assert_eq!(offset_of!(SchedAttr, sched_runtime), 24);
+        assert_eq!(offset_of!(SchedAttr, sched_deadline), 32);
+        assert_eq!(offset_of!(SchedAttr, sched_period), 40);
     }
 
     /// This thread's nice value, as the kernel shows it (field 19 of its stat line).
@@ -172,7 +199,7 @@ mod tests {
             if let Some(slice) = slice_of_this_thread() {
                 assert_eq!(slice, 300_000);
             } else {
-                eprintln!("this kernel shows no se.slice (before 6.12): only the call was checked");
+                eprintln!("this kernel grants no per-thread slices: only the call was checked");
             }
             assert_eq!(nice_of_this_thread(), 3, "the nice value must be kept");
             // The kernel clamps what it grants to 0.1-100 ms.
