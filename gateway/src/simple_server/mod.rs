@@ -353,8 +353,9 @@ impl ServerBuilder {
     /// On Linux 6.12 and later a thread may choose how long it runs before another thread
     /// waiting for its core may take it. A short slice matters only when the workers share
     /// cores with other busy processes (clients on the same machine, a proxy, a database):
-    /// then a worker finishes the responses it has before the threads it wakes run, and
-    /// gets its core back soon after it lets them run. On two cores shared with `wrk` at 16
+    /// then the threads a worker wakes no longer take its core at once (in our runs it went
+    /// on to send the other responses it had), and it gets its core back soon after it lets
+    /// them run. On two cores shared with `wrk` at 16
     /// connections this was worth 10-20 % more requests per second at the same
     /// sub-millisecond p99 (BENCHMARKS.md). The policy, nice value and reset-on-fork flag
     /// are kept; real-time, deadline and idle threads are left alone; older kernels and

@@ -34,41 +34,17 @@ pub(crate) const DEFAULT: Duration = Duration::from_micros(100);
 /// are. A zero `slice` asks for the kernel's default.
 #[cfg(target_os = "linux")]
 pub(crate) fn set_for_current_thread(slice: Duration) -> io::Result<()> {
-    let mut attr = SchedAttr::default();
-    // SAFETY: `attr` is a valid, writable `struct sched_attr` of the size passed (the
-    // original 48-byte layout, which every kernel with the call accepts); pid 0 is the
-    // calling thread; flags must be 0.
-    #[allow(unsafe_code)]
-    let got = unsafe {
-        libc::syscall(
-            libc::SYS_sched_getattr,
-            0,
-            &raw mut attr,
-            SchedAttr::SIZE,
-            0,
-        )
-    };
-    if got != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let mut attr = SchedAttr::of_this_thread()?;
     if attr.sched_policy != libc::SCHED_OTHER as u32
         && attr.sched_policy != libc::SCHED_BATCH as u32
     {
         return Ok(());
     }
-    attr.size = SchedAttr::SIZE;
     // Only reset-on-fork may stay (clearing it would need privilege); the other flags ask
     // for things this call does not set.
     attr.sched_flags &= RESET_ON_FORK;
     attr.sched_runtime = u64::try_from(slice.as_nanos()).unwrap_or(u64::MAX);
-    // SAFETY: as above; `attr` was filled by the kernel and only its size, flags and
-    // runtime (the slice) were changed.
-    #[allow(unsafe_code)]
-    let set = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &raw const attr, 0) };
-    if set != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    attr.set_for_this_thread()
 }
 
 /// Other systems have no per-thread slice: nothing to do.
@@ -100,6 +76,41 @@ const RESET_ON_FORK: u64 = 0x01;
 #[cfg(target_os = "linux")]
 impl SchedAttr {
     const SIZE: u32 = 48;
+
+    /// The calling thread's attributes (`sched_getattr`).
+    fn of_this_thread() -> io::Result<Self> {
+        let mut attr = SchedAttr::default();
+        // SAFETY: `attr` is a valid, writable `struct sched_attr` of the size passed (the
+        // original 48-byte layout, which every kernel with the call accepts; the kernel
+        // writes at most that much); pid 0 is the calling thread; flags must be 0.
+        #[allow(unsafe_code)]
+        let got = unsafe {
+            libc::syscall(
+                libc::SYS_sched_getattr,
+                0,
+                &raw mut attr,
+                SchedAttr::SIZE,
+                0,
+            )
+        };
+        if got != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(attr)
+    }
+
+    /// Gives the calling thread these attributes (`sched_setattr`).
+    fn set_for_this_thread(mut self) -> io::Result<()> {
+        self.size = SchedAttr::SIZE;
+        // SAFETY: `self` is a valid `struct sched_attr` whose `size` says how much the kernel
+        // reads; pid 0 is the calling thread; flags must be 0.
+        #[allow(unsafe_code)]
+        let set = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &raw const self, 0) };
+        if set != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -127,36 +138,16 @@ mod tests {
         line.split(':').nth(1)?.trim().parse().ok()
     }
 
-    /// This thread's scheduling attributes.
-    fn attr_of_this_thread() -> SchedAttr {
-        let mut attr = SchedAttr::default();
-        // SAFETY: as in `set_for_current_thread`.
-        #[allow(unsafe_code)]
-        let got = unsafe {
-            libc::syscall(
-                libc::SYS_sched_getattr,
-                0,
-                &raw mut attr,
-                SchedAttr::SIZE,
-                0,
-            )
-        };
-        assert_eq!(got, 0, "{}", io::Error::last_os_error());
-        attr
-    }
-
     #[test]
     fn reset_on_fork_is_kept() {
         std::thread::spawn(|| {
-            let mut attr = attr_of_this_thread();
+            let mut attr = SchedAttr::of_this_thread().unwrap();
+            // Setting reset-on-fork needs no privilege.
             attr.sched_flags = RESET_ON_FORK;
-            // SAFETY: as in `set_for_current_thread`; setting reset-on-fork needs no privilege.
-            #[allow(unsafe_code)]
-            let set = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &raw const attr, 0) };
-            assert_eq!(set, 0, "{}", io::Error::last_os_error());
+            attr.set_for_this_thread().unwrap();
             set_for_current_thread(Duration::from_micros(200)).unwrap();
             assert_eq!(
-                attr_of_this_thread().sched_flags & RESET_ON_FORK,
+                SchedAttr::of_this_thread().unwrap().sched_flags & RESET_ON_FORK,
                 RESET_ON_FORK
             );
         })
