@@ -12,7 +12,8 @@
 //! `--macro` (serve the same answer from a `#[wsgi_app]` handler returning `&'static str`,
 //! to measure what the macro costs; its Content-Type says `charset=utf-8` too),
 //! `--worker-slice MICROS` (the workers' scheduler slice; 0 keeps the kernel's default, see
-//! `ServerBuilder::worker_slice`).
+//! `ServerBuilder::worker_slice`), `--busy-poll MICROS` (how long a worker polls a lone
+//! keep-alive connection before it sleeps; 0 never polls, see `ServerBuilder::busy_poll`).
 //! SIGINT/SIGTERM shut the server down gracefully.
 
 use std::time::Duration;
@@ -40,6 +41,7 @@ struct Options {
     quiet: bool,
     macro_handler: bool,
     worker_slice: Option<u64>,
+    busy_poll: Option<u64>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -53,6 +55,7 @@ fn parse_args() -> Result<Options, String> {
         quiet: false,
         macro_handler: false,
         worker_slice: None,
+        busy_poll: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -77,6 +80,13 @@ fn parse_args() -> Result<Options, String> {
                         .map_err(|e| format!("--keep-alive: {e}"))?,
                 )
             }
+            "--busy-poll" => {
+                options.busy_poll = Some(
+                    value("--busy-poll")?
+                        .parse()
+                        .map_err(|e| format!("--busy-poll: {e}"))?,
+                )
+            }
             "--worker-slice" => {
                 options.worker_slice = Some(
                     value("--worker-slice")?
@@ -88,7 +98,7 @@ fn parse_args() -> Result<Options, String> {
             "--macro" => options.macro_handler = true,
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (try --port N --threads N --keep-alive SECONDS --worker-slice MICROS --quiet --macro)"
+                    "unknown argument {other:?} (try --port N --threads N --keep-alive SECONDS --worker-slice MICROS --busy-poll MICROS --quiet --macro)"
                 ));
             }
         }
@@ -104,6 +114,9 @@ fn main() -> std::io::Result<()> {
     let mut builder = ServerBuilder::new().access_log(!options.quiet);
     if let Some(threads) = options.threads {
         builder = builder.threads(threads);
+    }
+    if let Some(micros) = options.busy_poll {
+        builder = builder.busy_poll(Some(Duration::from_micros(micros)));
     }
     if let Some(micros) = options.worker_slice {
         builder = builder.worker_slice((micros > 0).then(|| Duration::from_micros(micros)));

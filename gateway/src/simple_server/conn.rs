@@ -132,7 +132,8 @@ pub(crate) struct ConnState {
 /// How a connection is waited on between requests. Normally it is parked in the shared epoll
 /// set; while the server has fewer connections than worker slots, the worker that answered
 /// it may instead wait on the socket itself for the next request (one blocking read, as a
-/// thread-per-connection server does), for a scheduler tick or two.
+/// thread-per-connection server does), for a scheduler tick or two, after polling it for a
+/// few microseconds (see [`ServerBuilder::busy_poll`](super::ServerBuilder::busy_poll)).
 #[derive(Debug, Default)]
 pub(crate) struct Waiting {
     /// The socket is blocking, with the read and write timeouts set (once per connection).
@@ -142,23 +143,38 @@ pub(crate) struct Waiting {
     /// Its epoll registration is disarmed: its bytes wake no other worker while its own
     /// worker waits on it. Armed again before it is parked.
     pub(crate) disarmed: bool,
-    /// Requests to serve before waiting on it again, after its next request did not come
-    /// within the wait.
-    pub(crate) skip: u8,
-    /// How many to skip after the next miss (doubling, up to [`MAX_SKIP`]).
-    pub(crate) backoff: u8,
+    /// Whether to wait on it after a response: backs off after its next request did not
+    /// come within the wait.
+    pub(crate) wait: Backoff,
+    /// Whether to poll it before the blocking wait: backs off after its next request did not
+    /// come within the poll.
+    pub(crate) poll: Backoff,
 }
 
-/// The most requests a connection whose clients pause between requests is served parked
-/// before its worker waits on it again.
+/// The most responses after which a connection whose client pauses is not waited on (or not
+/// polled) before it is tried again.
 pub(crate) const MAX_SKIP: u8 = 64;
 
 impl Waiting {
     /// Whether the connection may be waited on after this response; counts down the skips.
     pub(crate) fn wanted(&mut self) -> bool {
-        if self.unable {
-            return false;
-        }
+        !self.unable && self.wait.wanted()
+    }
+}
+
+/// A try that is skipped for a while after it failed: for 1, 2, 4, ... up to [`MAX_SKIP`]
+/// turns after failures in a row, and tried every turn again after it worked.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    /// Turns to skip before trying again.
+    skip: u8,
+    /// How many to skip after the next failure.
+    next: u8,
+}
+
+impl Backoff {
+    /// Whether to try this turn; counts down the skips.
+    pub(crate) fn wanted(&mut self) -> bool {
         if self.skip > 0 {
             self.skip -= 1;
             return false;
@@ -166,15 +182,15 @@ impl Waiting {
         true
     }
 
-    /// The next request came within the wait.
+    /// The try worked.
     pub(crate) fn hit(&mut self) {
-        self.backoff = 0;
+        self.next = 0;
     }
 
-    /// It did not: skip the next few requests (more after each miss in a row).
+    /// It did not: skip the next few turns (more after each failure in a row).
     pub(crate) fn missed(&mut self) {
-        self.skip = self.backoff.clamp(1, MAX_SKIP);
-        self.backoff = self.skip.saturating_mul(2).min(MAX_SKIP);
+        self.skip = self.next.clamp(1, MAX_SKIP);
+        self.next = self.skip.saturating_mul(2).min(MAX_SKIP);
     }
 }
 
@@ -320,7 +336,7 @@ mod tests {
         // Each miss skips twice as many requests as the one before, up to MAX_SKIP.
         let mut skips = Vec::new();
         for _ in 0..10 {
-            waiting.missed();
+            waiting.wait.missed();
             let mut skipped = 0;
             while !waiting.wanted() {
                 skipped += 1;
@@ -329,8 +345,8 @@ mod tests {
         }
         assert_eq!(skips, [1, 2, 4, 8, 16, 32, 64, 64, 64, 64]);
         assert!(skips.iter().all(|&s| s <= usize::from(MAX_SKIP)));
-        waiting.hit();
-        waiting.missed();
+        waiting.wait.hit();
+        waiting.wait.missed();
         assert!(
             !waiting.wanted(),
             "one request is skipped after a fresh miss"
@@ -344,7 +360,7 @@ mod tests {
             unable: true,
             ..Waiting::default()
         };
-        waiting.missed();
+        waiting.wait.missed();
         assert_eq!(waited(&mut waiting, 1000), 0);
     }
 }

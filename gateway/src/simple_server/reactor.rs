@@ -450,11 +450,11 @@ impl Shared {
                         if !must_read && conn.buf.is_empty() && self.may_wait_on(&mut conn) {
                             match self.wait_on(&mut conn, limit) {
                                 Ok(Filled::Bytes(_) | Filled::Full) => {
-                                    conn.waiting.hit();
+                                    conn.waiting.wait.hit();
                                     self.pollers.progressed();
                                     must_read = !conn.buf.drained;
                                 }
-                                Ok(Filled::WouldBlock) => conn.waiting.missed(),
+                                Ok(Filled::WouldBlock) => conn.waiting.wait.missed(),
                                 Ok(Filled::Eof) | Err(_) => {
                                     self.close(conn);
                                     return None;
@@ -557,6 +557,9 @@ impl Shared {
     /// Waits on `conn` for its next request: one blocking read of [`WAIT_FOR_NEXT`] at most,
     /// with its epoll registration disarmed so that its bytes wake no other worker. The first
     /// time, the socket is made blocking (its reads and writes elsewhere still never block).
+    /// Before it sleeps, the worker polls the socket for up to the server's `busy_poll`
+    /// budget (unless polling this connection has been missing: see
+    /// [`Backoff`](super::conn::Backoff)).
     fn wait_on(&self, conn: &mut Conn, limit: usize) -> io::Result<Filled> {
         if !conn.waiting.blocking {
             conn.waiting.blocking = true;
@@ -574,6 +577,15 @@ impl Shared {
                 DISARMED,
             )?;
             conn.waiting.disarmed = true;
+        }
+        if let Some(budget) = self.settings.busy_poll
+            && conn.waiting.poll.wanted()
+        {
+            if let Some(filled) = poll_for(conn, limit, budget)? {
+                conn.waiting.poll.hit();
+                return Ok(filled);
+            }
+            conn.waiting.poll.missed();
         }
         fill_waiting(&conn.stream, &mut conn.buf, limit)
     }
@@ -1073,5 +1085,26 @@ fn wait_acceptor(
         }
         Err(rustix::io::Errno::INTR) => Ok(Woke::NOTHING),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Polls `conn` for its next request for up to `budget`: non-blocking reads, with the core
+/// offered to any other thread ready to run on it between them (a client on the same core
+/// gets to send). `None` when nothing came.
+///
+/// A worker that sleeps in a blocking read is woken by an interrupt from the core the
+/// client's bytes arrived on, and finds its caches cold; one that is still polling when
+/// they come pays for neither (see BENCHMARKS.md).
+fn poll_for(conn: &mut Conn, limit: usize, budget: Duration) -> io::Result<Option<Filled>> {
+    let start = Instant::now();
+    loop {
+        match conn.fill(limit)? {
+            Filled::WouldBlock => {}
+            filled => return Ok(Some(filled)),
+        }
+        if start.elapsed() >= budget {
+            return Ok(None);
+        }
+        std::thread::yield_now();
     }
 }
