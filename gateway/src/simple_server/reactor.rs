@@ -581,13 +581,43 @@ impl Shared {
         if let Some(budget) = self.settings.busy_poll
             && conn.waiting.poll.wanted()
         {
-            if let Some(filled) = poll_for(conn, limit, budget)? {
+            if let Some(filled) = self.poll_for(conn, limit, budget)? {
                 conn.waiting.poll.hit();
                 return Ok(filled);
             }
             conn.waiting.poll.missed();
         }
         fill_waiting(&conn.stream, &mut conn.buf, limit)
+    }
+
+    /// Polls `conn` for its next request for up to `budget`: non-blocking reads, with the
+    /// core offered to any other thread ready to run on it between them (a client on the same
+    /// core gets to send). `None` when nothing came, or when the poll had to stop early (the
+    /// server is shutting down, or events wait for a worker).
+    ///
+    /// A worker that sleeps in a blocking read is woken by an interrupt from the core the
+    /// client's bytes arrived on, and finds its caches cold; one that is still polling when
+    /// they come pays for neither (see BENCHMARKS.md).
+    fn poll_for(
+        &self,
+        conn: &mut Conn,
+        limit: usize,
+        budget: Duration,
+    ) -> io::Result<Option<Filled>> {
+        let start = Instant::now();
+        loop {
+            match conn.fill(limit)? {
+                Filled::WouldBlock => {}
+                filled => return Ok(Some(filled)),
+            }
+            if start.elapsed() >= budget
+                || !self.ready.is_empty()
+                || self.shutdown.load(Ordering::Relaxed)
+            {
+                return Ok(None);
+            }
+            std::thread::yield_now();
+        }
     }
 
     /// [`serve_request`], with the server's own code guarded: when it panics (a bug, or a
@@ -1085,26 +1115,5 @@ fn wait_acceptor(
         }
         Err(rustix::io::Errno::INTR) => Ok(Woke::NOTHING),
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Polls `conn` for its next request for up to `budget`: non-blocking reads, with the core
-/// offered to any other thread ready to run on it between them (a client on the same core
-/// gets to send). `None` when nothing came.
-///
-/// A worker that sleeps in a blocking read is woken by an interrupt from the core the
-/// client's bytes arrived on, and finds its caches cold; one that is still polling when
-/// they come pays for neither (see BENCHMARKS.md).
-fn poll_for(conn: &mut Conn, limit: usize, budget: Duration) -> io::Result<Option<Filled>> {
-    let start = Instant::now();
-    loop {
-        match conn.fill(limit)? {
-            Filled::WouldBlock => {}
-            filled => return Ok(Some(filled)),
-        }
-        if start.elapsed() >= budget {
-            return Ok(None);
-        }
-        std::thread::yield_now();
     }
 }
