@@ -389,18 +389,20 @@ impl ServerBuilder {
     }
 
     /// How long a worker that waits on a connection for its next request polls the socket
-    /// before it sleeps in a blocking read (default 50 µs; `None`: it never polls).
+    /// before it sleeps in a blocking read (default 50 µs; `None` or zero: it never polls).
     ///
     /// While the server has fewer connections than worker slots, the worker that answered a
     /// request may wait on its connection for the next one (the keep-alive fast path). A
     /// worker asleep in a read is woken by an interrupt from another core when the bytes
     /// come, and finds its caches cold; one that polls for them is not. For a lone client
     /// that sends its next request at once this gives about 30 % more requests per second
-    /// and a lower tail (BENCHMARKS.md), for the core's time while it polls: at most this
-    /// budget per response. Polls that keep missing (a client that pauses between requests)
-    /// are tried less and less often, down to once every 64 responses on that connection,
-    /// and a worker never polls while other connections are waiting for one. Between tries
-    /// it yields its core to any other thread ready to run there.
+    /// and a lower tail (BENCHMARKS.md), for the core's time while it polls: up to this
+    /// budget per response, which counts against a CPU quota (a container's limit) and slows
+    /// a hyperthread sibling. Polls that keep missing (a client that pauses between requests)
+    /// are tried less and less often on that connection, down to one wait in 65. A poll is
+    /// called off as soon as events are queued for a worker, no other worker is left waiting
+    /// for new ones, or the server shuts down. Between tries the worker yields its core to
+    /// any other thread ready to run there.
     ///
     /// ```
     /// use std::time::Duration;

@@ -88,6 +88,16 @@ const LINGER: Duration = Duration::from_secs(2);
 /// less often afterwards.
 const WAIT_FOR_NEXT: Duration = Duration::from_millis(1);
 
+/// How [`Shared::poll_for`] ended.
+enum Polled {
+    /// Bytes, the end of the stream, or a full buffer.
+    Came(Filled),
+    /// Nothing came within the budget.
+    Expired,
+    /// The worker is needed elsewhere.
+    CalledOff,
+}
+
 /// The origin of the acceptor's sweep plan ([`Shared::sweep_at`] counts milliseconds
 /// from it).
 #[derive(Debug)]
@@ -449,13 +459,15 @@ impl Shared {
                         must_read = !conn.buf.drained || hangup;
                         if !must_read && conn.buf.is_empty() && self.may_wait_on(&mut conn) {
                             match self.wait_on(&mut conn, limit) {
-                                Ok(Filled::Bytes(_) | Filled::Full) => {
+                                Ok(Some(Filled::Bytes(_) | Filled::Full)) => {
                                     conn.waiting.wait.hit();
                                     self.pollers.progressed();
                                     must_read = !conn.buf.drained;
                                 }
-                                Ok(Filled::WouldBlock) => conn.waiting.wait.missed(),
-                                Ok(Filled::Eof) | Err(_) => {
+                                Ok(Some(Filled::WouldBlock)) => conn.waiting.wait.missed(),
+                                // Called off for other work: no verdict on this client.
+                                Ok(None) => {}
+                                Ok(Some(Filled::Eof)) | Err(_) => {
                                     self.close(conn);
                                     return None;
                                 }
@@ -554,19 +566,21 @@ impl Shared {
             && !self.shutdown.load(Ordering::Relaxed)
     }
 
-    /// Waits on `conn` for its next request: one blocking read of [`WAIT_FOR_NEXT`] at most,
-    /// with its epoll registration disarmed so that its bytes wake no other worker. The first
-    /// time, the socket is made blocking (its reads and writes elsewhere still never block).
-    /// Before it sleeps, the worker polls the socket for up to the server's `busy_poll`
-    /// budget (unless polling this connection has been missing: see
-    /// [`Backoff`](super::conn::Backoff)).
-    fn wait_on(&self, conn: &mut Conn, limit: usize) -> io::Result<Filled> {
+    /// Waits on `conn` for its next request, with its epoll registration disarmed so that its
+    /// bytes wake no other worker: first it polls the socket for up to the server's
+    /// `busy_poll` budget (unless polls on this connection have been missing: see
+    /// [`Backoff`](super::conn::Backoff)), then one blocking read of [`WAIT_FOR_NEXT`] at
+    /// most. The first time, the socket is made blocking (its reads and writes elsewhere
+    /// still never block). `None`: the wait was called off because other work needs the
+    /// worker (see [`poll_for`](Self::poll_for)); the connection is parked as after a miss,
+    /// but the client is not counted as pausing.
+    fn wait_on(&self, conn: &mut Conn, limit: usize) -> io::Result<Option<Filled>> {
         if !conn.waiting.blocking {
             conn.waiting.blocking = true;
             if conn.stream.set_waiting(WAIT_FOR_NEXT).is_err() {
                 // Never waited on (the socket may be half set up): as if every wait missed.
                 conn.waiting.unable = true;
-                return Ok(Filled::WouldBlock);
+                return Ok(Some(Filled::WouldBlock));
             }
         }
         if !conn.waiting.disarmed {
@@ -581,40 +595,42 @@ impl Shared {
         if let Some(budget) = self.settings.busy_poll
             && conn.waiting.poll.wanted()
         {
-            if let Some(filled) = self.poll_for(conn, limit, budget)? {
-                conn.waiting.poll.hit();
-                return Ok(filled);
+            match self.poll_for(conn, limit, budget)? {
+                Polled::Came(filled) => {
+                    conn.waiting.poll.hit();
+                    return Ok(Some(filled));
+                }
+                Polled::Expired => conn.waiting.poll.missed(),
+                Polled::CalledOff => return Ok(None),
             }
-            conn.waiting.poll.missed();
         }
-        fill_waiting(&conn.stream, &mut conn.buf, limit)
+        fill_waiting(&conn.stream, &mut conn.buf, limit).map(Some)
     }
 
     /// Polls `conn` for its next request for up to `budget`: non-blocking reads, with the
     /// core offered to any other thread ready to run on it between them (a client on the same
-    /// core gets to send). `None` when nothing came, or when the poll had to stop early (the
-    /// server is shutting down, or events wait for a worker).
+    /// core gets to send). Called off when the worker is needed elsewhere: the server is
+    /// shutting down, events are queued for a worker, or no other worker is left waiting in
+    /// epoll (new events would find nobody).
     ///
     /// A worker that sleeps in a blocking read is woken by an interrupt from the core the
     /// client's bytes arrived on, and finds its caches cold; one that is still polling when
     /// they come pays for neither (see BENCHMARKS.md).
-    fn poll_for(
-        &self,
-        conn: &mut Conn,
-        limit: usize,
-        budget: Duration,
-    ) -> io::Result<Option<Filled>> {
+    fn poll_for(&self, conn: &mut Conn, limit: usize, budget: Duration) -> io::Result<Polled> {
         let start = Instant::now();
         loop {
             match conn.fill(limit)? {
                 Filled::WouldBlock => {}
-                filled => return Ok(Some(filled)),
+                filled => return Ok(Polled::Came(filled)),
             }
-            if start.elapsed() >= budget
-                || !self.ready.is_empty()
+            if !self.ready.is_empty()
+                || !self.pollers.any_in_epoll()
                 || self.shutdown.load(Ordering::Relaxed)
             {
-                return Ok(None);
+                return Ok(Polled::CalledOff);
+            }
+            if start.elapsed() >= budget {
+                return Ok(Polled::Expired);
             }
             std::thread::yield_now();
         }
