@@ -37,24 +37,6 @@ fn ticks_during(pause: Duration) -> u64 {
     worker_ticks() - before
 }
 
-#[cfg(target_arch = "x86_64")]
-const RECVFROM: &str = "45";
-#[cfg(target_arch = "aarch64")]
-const RECVFROM: &str = "207";
-
-/// Whether some worker thread is blocked in `recvfrom` (waiting on a connection) right now.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-fn a_worker_sleeps_in_recvfrom() -> bool {
-    std::fs::read_dir("/proc/self/task")
-        .expect("/proc/self/task")
-        .any(|task| {
-            let path = task.expect("task entry").path();
-            let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-            let call = std::fs::read_to_string(path.join("syscall")).unwrap_or_default();
-            name.starts_with("gateway-worker") && call.split_whitespace().next() == Some(RECVFROM)
-        })
-}
-
 fn ask(client: &mut Client, path: &str) {
     client.send(get(path));
     assert_eq!(client.response().text(), path);
@@ -64,15 +46,7 @@ fn ask(client: &mut Client, path: &str) {
 #[test]
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn a_worker_polls_a_lone_connection_within_its_budget_then_sleeps() {
-    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        // One worker slot: a lone connection already fills it, and nothing is waited on.
-        eprintln!("skipped: the fast path needs at least two worker slots (two cores)");
-        return;
-    }
-    let readable = std::fs::read_to_string("/proc/thread-self/syscall")
-        .is_ok_and(|s| s.starts_with(|c: char| c.is_ascii_digit()));
-    if !readable {
-        eprintln!("skipped: /proc/thread-self/syscall is not readable here");
+    if !fast_path_observable() {
         return;
     }
     let ticks_per_second = 100; // USER_HZ, what /proc reports in on Linux
@@ -168,7 +142,7 @@ fn a_worker_polls_a_lone_connection_within_its_budget_then_sleeps() {
         ask(&mut client, &format!("/p/no-poll-{i}"));
         let look_until = std::time::Instant::now() + Duration::from_millis(2);
         while !seen && std::time::Instant::now() < look_until {
-            seen = a_worker_sleeps_in_recvfrom();
+            seen = workers_in_recvfrom() > 0;
         }
         if seen {
             break;

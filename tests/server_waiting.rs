@@ -22,39 +22,9 @@ mod common;
 use common::*;
 
 #[cfg(target_arch = "x86_64")]
-const RECVFROM: &str = "45";
-#[cfg(target_arch = "aarch64")]
-const RECVFROM: &str = "207";
-#[cfg(target_arch = "x86_64")]
 const SENDFILE_AND_POLL: [&str; 3] = ["40", "7", "271"];
 #[cfg(target_arch = "aarch64")]
 const SENDFILE_AND_POLL: [&str; 2] = ["71", "73"];
-
-/// How many worker threads are blocked in one of `calls` (system call numbers) right now.
-fn workers_in(calls: &[&str]) -> usize {
-    let mut count = 0;
-    for task in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
-        let path = task.expect("task entry").path();
-        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        if !name.starts_with("gateway-worker") {
-            continue;
-        }
-        let syscall = std::fs::read_to_string(path.join("syscall")).unwrap_or_default();
-        if syscall
-            .split_whitespace()
-            .next()
-            .is_some_and(|call| calls.contains(&call))
-        {
-            count += 1;
-        }
-    }
-    count
-}
-
-/// How many worker threads are blocked in `recvfrom` right now (waiting on a connection).
-fn workers_in_recvfrom() -> usize {
-    workers_in(&[RECVFROM])
-}
 
 /// Sends requests on `client` until, after a response, a worker is seen waiting on it: the
 /// caller's next step then happens during that wait.
@@ -140,15 +110,7 @@ fn huge_file() -> std::path::PathBuf {
 #[test]
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn a_lone_keep_alive_connection_is_waited_on_and_parked_when_it_pauses() {
-    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        // One worker slot: a lone connection already fills it, and nothing is waited on.
-        eprintln!("skipped: the fast path needs at least two worker slots (two cores)");
-        return;
-    }
-    let readable = std::fs::read_to_string("/proc/thread-self/syscall")
-        .is_ok_and(|s| s.starts_with(|c: char| c.is_ascii_digit()));
-    if !readable {
-        eprintln!("skipped: /proc/thread-self/syscall is not readable here");
+    if !fast_path_observable() {
         return;
     }
     let (file, data) = big_file();

@@ -99,6 +99,58 @@ pub fn wait_for(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     }
 }
 
+// ---- worker threads, as /proc sees them -------------------------------------------------------
+
+/// The `recvfrom` system call's number (what `/proc/*/task/*/syscall` shows first).
+#[cfg(target_arch = "x86_64")]
+pub const RECVFROM: &str = "45";
+#[cfg(target_arch = "aarch64")]
+pub const RECVFROM: &str = "207";
+
+/// How many of this process's worker threads are blocked in one of `calls` (system call
+/// numbers) right now. Meaningful in a test binary that runs one server at a time.
+pub fn workers_in(calls: &[&str]) -> usize {
+    let mut count = 0;
+    for task in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
+        let path = task.expect("task entry").path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if !name.starts_with("gateway-worker") {
+            continue;
+        }
+        let syscall = std::fs::read_to_string(path.join("syscall")).unwrap_or_default();
+        if syscall
+            .split_whitespace()
+            .next()
+            .is_some_and(|call| calls.contains(&call))
+        {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// How many worker threads are blocked in `recvfrom` right now (waiting on a connection).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub fn workers_in_recvfrom() -> usize {
+    workers_in(&[RECVFROM])
+}
+
+/// Whether this machine can show the keep-alive fast path: it needs two worker slots (two
+/// cores) and a readable `/proc/thread-self/syscall`. Says why on stderr when it cannot.
+pub fn fast_path_observable() -> bool {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        // One worker slot: a lone connection already fills it, and nothing is waited on.
+        eprintln!("skipped: the fast path needs at least two worker slots (two cores)");
+        return false;
+    }
+    let readable = std::fs::read_to_string("/proc/thread-self/syscall")
+        .is_ok_and(|s| s.starts_with(|c: char| c.is_ascii_digit()));
+    if !readable {
+        eprintln!("skipped: /proc/thread-self/syscall is not readable here");
+    }
+    readable
+}
+
 pub fn limits(adjust: impl FnOnce(&mut Limits)) -> Limits {
     let mut limits = Limits::default();
     adjust(&mut limits);
