@@ -77,6 +77,13 @@ fn a_worker_polls_a_lone_connection_within_its_budget_then_sleeps() {
     for i in 0..200 {
         ask(&mut client, &format!("/p/{i}"));
     }
+    // A head that comes in two writes, the first caught by the poll: the half head is
+    // parked (re-armed in epoll) and the rest completes it.
+    client.send("GET /p/split HTTP/1.1\r\nHost: x\r\n");
+    thread::sleep(Duration::from_millis(30));
+    client.send("\r\n");
+    assert_eq!(client.response().text(), "/p/split");
+    ask(&mut client, "/p/after-split");
 
     // 2. The client closes while its worker polls: the poll ends with the connection, no
     //    worker keeps running, and the server keeps serving.
